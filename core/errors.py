@@ -1,0 +1,45 @@
+"""Errors the installer reports to users. Each message says what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class WizardError(Exception):
+    """Base class: an error with a message fit to show a user, and the exit code to use."""
+
+    exit_code = 1
+
+
+class InputError(WizardError):
+    """Bad input (flags, answers file, environment): nothing was touched."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class PortApiError(WizardError):
+    """Port answered with an error, or could not be reached after retries."""
+
+    def __init__(self, message: str, status: int | None = None, error: str = "") -> None:
+        self.status = status
+        self.error = error
+        super().__init__(message)
+
+
+class PortAuthError(PortApiError):
+    """Port rejected the client id/secret."""
+
+
+class StackDeployError(WizardError):
+    """The CloudFormation stack did not reach a *_COMPLETE state."""
+
+    def __init__(self, message: str, status: str = "", first_failure: str = "") -> None:
+        self.status = status
+        self.first_failure = first_failure
+        super().__init__(message)
+
+
+class AwsAccessError(WizardError):
+    """AWS credentials are missing/invalid or lack a permission the install needs."""
