@@ -80,7 +80,9 @@ class Notice:
     level: str = "info"  # info | warning | error
 
 
-ProgressEvent = PlanItem | StepStarted | StepFinished | StepFailed | StackEventSeen | StackSettled | Notice
+ProgressEvent = (
+    PlanItem | StepStarted | StepFinished | StepFailed | StackEventSeen | StackSettled | Notice
+)
 Reporter = Callable[[ProgressEvent], None]
 
 
