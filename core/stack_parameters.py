@@ -5,6 +5,8 @@ The names are a contract with the template (docs/contracts.md); a test checks bo
 
 from __future__ import annotations
 
+from core.settings import InstallSettings
+
 SIGNATURE_HEADER = "x-port-aws-signature"
 
 PARAMETER_NAMES: tuple[str, ...] = (
@@ -20,3 +22,18 @@ PARAMETER_NAMES: tuple[str, ...] = (
 )
 
 SECRET_PARAMETERS: frozenset[str] = frozenset({"PortWebhookUrl", "PortWebhookSecret"})
+
+
+def stack_parameters(settings: InstallSettings, webhook_url: str, webhook_secret: str) -> dict[str, str]:
+    """The template's parameters for an install, every one passed explicitly."""
+    return {
+        "PortWebhookUrl": webhook_url,
+        "PortWebhookSecret": webhook_secret,
+        "PortWebhookSignatureHeader": SIGNATURE_HEADER,
+        "QueueName": settings.queue_name,
+        "LambdaFunctionName": settings.lambda_function_name,
+        "EventSources": ",".join(settings.event_sources),
+        "BatchSize": str(settings.batch_size),
+        "MaximumBatchingWindowInSeconds": str(settings.batching_window_seconds),
+        "LogRetentionInDays": str(settings.log_retention_days),
+    }

@@ -1,0 +1,105 @@
+"""`port-aws-wizard`: the console entry point.
+
+With no arguments in a terminal it opens the full-screen wizard; with flags or
+`--answers` it installs non-interactively. Subcommands (`mapping`, `status`, ...) are
+looked up in SUBCOMMANDS and imported only when used, so `--help` imports neither
+Textual nor boto3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from core.event_sources import DEFAULT_EVENT_SOURCES
+
+# name -> "module:function"; the function takes the remaining argv and returns an exit code.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "mapping": ("core.mapping_preview:main", "check what the webhook mappings do with an event"),
+}
+
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="port-aws-wizard",
+        description=(
+            "Connect an AWS account to Port: upsert Port blueprints, integration and ingest webhook, "
+            "then deploy the EventBridge -> SQS -> Lambda stack. Port credentials come from "
+            "PORT_CLIENT_ID / PORT_CLIENT_SECRET."
+        ),
+        epilog="subcommands:\n" + "\n".join(
+            f"  {name:<14} {help_text}" for name, (_target, help_text) in SUBCOMMANDS.items()
+        ) + "\n\nRun `port-aws-wizard SUBCOMMAND --help` for a subcommand's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--answers", metavar="FILE", help="YAML answers file (no prompts)")
+    parser.add_argument("--port-base-url", help="Port API base URL (default: https://api.getport.io)")
+    parser.add_argument("--aws-region", help="AWS region for deployment (default: us-east-1)")
+    parser.add_argument("--aws-profile", help="AWS profile from your AWS config")
+    parser.add_argument("--integration-id", help="integration identifier in Port (default: aws-serverless)")
+    parser.add_argument("--stack-name", help="CloudFormation stack name (default: port-aws-serverless)")
+    parser.add_argument("--queue-name", help="SQS queue name (default: port-aws-events-queue)")
+    parser.add_argument("--lambda-function-name",
+                        help="Lambda function name (default: port-aws-event-processor)")
+    parser.add_argument("--webhook",
+                        help="webhook identifier, full ingest URL, or partial URL (default: aws_ingest)")
+    parser.add_argument("--event-sources",
+                        help="comma-separated AWS event sources (default: "
+                        + ",".join(DEFAULT_EVENT_SOURCES) + ")")
+    parser.add_argument("--port-only", action="store_true", default=None,
+                        help="only set up Port; print the CloudFormation deploy command")
+    parser.add_argument("--dry-run", action="store_true", default=None,
+                        help="show the plan; change nothing in Port or AWS")
+    parser.add_argument("--no-tui", action="store_true", help="never open the full-screen wizard")
+    return parser
+
+
+INSTALL_FLAGS = ("port_base_url", "aws_region", "aws_profile", "integration_id", "stack_name",
+                 "queue_name", "lambda_function_name", "webhook", "event_sources", "port_only", "dry_run")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list and args_list[0] in SUBCOMMANDS:
+            return _run_subcommand(args_list[0], args_list[1:])
+        args = build_parser().parse_args(args_list)
+        flags = {name: getattr(args, name) for name in INSTALL_FLAGS}
+        if not args_list and not args.no_tui and _interactive() and _tui_available():
+            from wizard.app import run_app
+
+            return run_app()
+        return run_install(args.answers, flags)
+    except KeyboardInterrupt:
+        print("\ninterrupted: run the same command again to finish (every step is idempotent)",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def run_install(answers: str | None, flags: dict[str, object]) -> int:
+    from core.install_command import run_console_install
+
+    return run_console_install(answers, flags, os.environ)
+
+
+def _run_subcommand(name: str, argv: list[str]) -> int:
+    module_name, _, function_name = SUBCOMMANDS[name][0].partition(":")
+    function = getattr(importlib.import_module(module_name), function_name)
+    return int(function(argv) or 0)
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _tui_available() -> bool:
+    return importlib.util.find_spec("wizard.app") is not None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
