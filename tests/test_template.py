@@ -1,0 +1,270 @@
+"""cloudformation/aws-serverless.template: lint, limits, security properties, moto deploy."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+
+from core.event_sources import DEFAULT_EVENT_SOURCES
+from core.resources import template_path
+from core.stack_parameters import PARAMETER_NAMES, SECRET_PARAMETERS, SIGNATURE_HEADER
+from core.template_code import forwarder_code, load_template, with_inline_code
+from tests.aws_fixtures import unique_name
+
+pytest_plugins = ["tests.aws_fixtures"]
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS..SQS..QueuePolicy:UserWarning")
+
+TEMPLATE_BODY_LIMIT = 51_200  # bytes, CloudFormation's limit for TemplateBody
+TEMPLATE_TEXT = template_path().read_text(encoding="utf-8")
+TEMPLATE = load_template(TEMPLATE_TEXT)
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+
+
+def of_type(resource_type: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in RESOURCES.items() if v["Type"] == resource_type}
+
+
+# --- static checks -------------------------------------------------------------------
+
+
+def test_cfn_lint_reports_nothing() -> None:
+    matches = lint(TEMPLATE_TEXT, config=ManualArgs(regions=["us-east-1", "eu-west-1"]))
+    assert [str(m) for m in matches] == []
+
+
+def test_template_fits_a_direct_upload() -> None:
+    assert len(TEMPLATE_TEXT.encode()) < TEMPLATE_BODY_LIMIT
+
+
+def test_inline_code_is_exactly_core_forwarder() -> None:
+    function = RESOURCES["Function"]["Properties"]
+    assert function["Handler"] == "index.handler"
+    assert function["Code"]["ZipFile"] == forwarder_code()
+    assert with_inline_code(TEMPLATE_TEXT, forwarder_code()) == TEMPLATE_TEXT
+
+
+def test_regenerating_replaces_only_the_inline_code() -> None:
+    changed = with_inline_code(TEMPLATE_TEXT, "def handler(event, context):\n    return {}\n")
+    reloaded = load_template(changed)
+    assert reloaded["Resources"]["Function"]["Properties"]["Code"]["ZipFile"] == (
+        "def handler(event, context):\n    return {}\n"
+    )
+    assert reloaded["Outputs"] == TEMPLATE["Outputs"]
+    assert with_inline_code(changed, forwarder_code()) == TEMPLATE_TEXT
+
+
+def test_parameters_match_the_installer_both_ways() -> None:
+    parameters = TEMPLATE["Parameters"]
+    assert set(parameters) - set(PARAMETER_NAMES) == set(), "template-only parameters"
+    assert set(PARAMETER_NAMES) - set(parameters) == set(), "installer-only parameters"
+    assert all(p.get("Description") for p in parameters.values())
+    assert {name for name, p in parameters.items() if p.get("NoEcho")} == SECRET_PARAMETERS
+    assert parameters["EventSources"]["Default"] == ",".join(DEFAULT_EVENT_SOURCES)
+    assert parameters["PortWebhookSignatureHeader"]["Default"] == SIGNATURE_HEADER
+    assert parameters["PortWebhookSecret"]["Default"] == ""
+    assert "Default" not in parameters["PortWebhookUrl"]
+
+
+def test_the_lambda_gets_url_secret_and_header_from_parameters() -> None:
+    variables = RESOURCES["Function"]["Properties"]["Environment"]["Variables"]
+    assert variables == {
+        "PORT_WEBHOOK_URL": {"Ref": "PortWebhookUrl"},
+        "PORT_WEBHOOK_SECRET": {"Ref": "PortWebhookSecret"},
+        "PORT_SIGNATURE_HEADER": {"Ref": "PortWebhookSignatureHeader"},
+    }
+
+
+def test_queue_is_encrypted_and_redrives_to_a_14_day_dead_letter_queue() -> None:
+    queue = RESOURCES["Queue"]["Properties"]
+    dlq = RESOURCES["DeadLetterQueue"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True and dlq["SqsManagedSseEnabled"] is True
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
+    assert 3 <= queue["RedrivePolicy"]["maxReceiveCount"] <= 10
+    assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_visibility_timeout_covers_six_function_timeouts_and_the_batching_window() -> None:
+    timeout = RESOURCES["Function"]["Properties"]["Timeout"]
+    longest_window = TEMPLATE["Parameters"]["MaximumBatchingWindowInSeconds"]["MaxValue"]
+    assert RESOURCES["Queue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout + longest_window
+
+
+@pytest.mark.parametrize(
+    ("policy", "queue"), [("QueuePolicy", "Queue"), ("DeadLetterQueuePolicy", "DeadLetterQueue")]
+)
+def test_only_this_stacks_rule_may_send_to_each_queue(policy: str, queue: str) -> None:
+    properties = RESOURCES[policy]["Properties"]
+    assert properties["Queues"] == [{"Ref": queue}]
+    allows = [s for s in properties["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert allows == [
+        {
+            "Sid": "OnlyThisStacksRule",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": {"Fn::GetAtt": [queue, "Arn"]},
+            "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["EventRule", "Arn"]}}},
+        }
+    ]
+
+
+def test_rule_matches_the_chosen_sources_and_dead_letters_undeliverable_events() -> None:
+    rule = RESOURCES["EventRule"]["Properties"]
+    assert rule["EventPattern"] == {"source": {"Ref": "EventSources"}}
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["Queue", "Arn"]}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+
+
+def test_role_has_no_fixed_name_and_reaches_only_this_queue_and_log_group() -> None:
+    role = RESOURCES["FunctionRole"]["Properties"]
+    assert "RoleName" not in role
+    assert "ManagedPolicyArns" not in role
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    resources = {json.dumps(s["Resource"], sort_keys=True) for s in statements}
+    assert resources == {
+        json.dumps({"Fn::GetAtt": ["Queue", "Arn"]}),
+        json.dumps({"Fn::GetAtt": ["LogGroup", "Arn"]}),
+    }
+    actions = {a for s in statements for a in s["Action"]}
+    assert not any("*" in a for a in actions)
+    assert "sqs:SendMessage" not in actions and "logs:CreateLogGroup" not in actions
+
+
+def test_function_logs_to_its_own_log_group_with_retention() -> None:
+    log_group = RESOURCES["LogGroup"]["Properties"]
+    assert log_group["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
+    assert log_group["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${LambdaFunctionName}"}
+    assert RESOURCES["Function"]["DependsOn"] == "LogGroup"
+    assert RESOURCES["Function"]["Properties"]["Runtime"].startswith("python3.")
+
+
+def test_event_source_mapping_reports_batch_item_failures() -> None:
+    (mapping,) = of_type("AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["Properties"]["BatchSize"] == {"Ref": "BatchSize"}
+
+
+# --- deployed on moto ----------------------------------------------------------------
+
+EXPECTED_OUTPUTS = {
+    "QueueUrl",
+    "QueueArn",
+    "DeadLetterQueueUrl",
+    "DeadLetterQueueArn",
+    "FunctionName",
+    "EventRuleArn",
+    "LogGroupName",
+}
+
+
+def deploy(
+    aws_client: Callable[..., Any], region: str = "us-east-1", sources: str = "aws.ec2,aws.s3"
+) -> tuple[str, dict[str, str]]:
+    """Create a stack the way the installer does (every parameter explicit); its outputs."""
+    cloudformation = aws_client("cloudformation", region)
+    stack = unique_name("port-aws")
+    cloudformation.create_stack(
+        StackName=stack,
+        TemplateBody=TEMPLATE_TEXT,
+        Capabilities=["CAPABILITY_IAM"],
+        Parameters=[
+            {"ParameterKey": k, "ParameterValue": v}
+            for k, v in {
+                "PortWebhookUrl": "https://ingest.getport.io/whk_key",
+                "PortWebhookSecret": "",
+                "PortWebhookSignatureHeader": SIGNATURE_HEADER,
+                "QueueName": unique_name("port-q"),
+                "LambdaFunctionName": unique_name("port-fn"),
+                "EventSources": sources,
+                "BatchSize": "10",
+                "MaximumBatchingWindowInSeconds": "5",
+                "LogRetentionInDays": "14",
+            }.items()
+        ],
+    )
+    described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    assert described["StackStatus"] == "CREATE_COMPLETE"
+    return stack, {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
+
+
+def receive_bodies(sqs: Any, queue_url: str, wait: float = 3.0) -> list[dict[str, Any]]:
+    bodies: list[dict[str, Any]] = []
+    end = time.monotonic() + wait
+    while time.monotonic() < end:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
+        bodies += [json.loads(m["Body"]) for m in messages]
+        if bodies:
+            break
+    return bodies
+
+
+def test_template_deploys_with_every_resource_and_output(aws_client: Callable[..., Any]) -> None:
+    stack, outputs = deploy(aws_client)
+
+    cloudformation = aws_client("cloudformation")
+    summaries = cloudformation.list_stack_resources(StackName=stack)["StackResourceSummaries"]
+    created = {s["LogicalResourceId"] for s in summaries if s.get("LogicalResourceId")}
+    # moto has no model for AWS::SQS::QueuePolicy (checked statically above)
+    assert created >= set(RESOURCES) - set(of_type("AWS::SQS::QueuePolicy"))
+    assert set(outputs) == EXPECTED_OUTPUTS
+
+    attributes = aws_client("sqs").get_queue_attributes(QueueUrl=outputs["QueueUrl"], AttributeNames=["All"])[
+        "Attributes"
+    ]
+    assert attributes["SqsManagedSseEnabled"] == "true"
+    assert json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"] == (outputs["DeadLetterQueueArn"])
+    function = aws_client("lambda").get_function_configuration(FunctionName=outputs["FunctionName"])
+    assert function["Handler"] == "index.handler"
+    assert function["Environment"]["Variables"]["PORT_SIGNATURE_HEADER"] == SIGNATURE_HEADER
+    retention = aws_client("logs").describe_log_groups(logGroupNamePrefix=outputs["LogGroupName"])[
+        "logGroups"
+    ][0]["retentionInDays"]
+    assert retention == 14
+
+
+def test_events_of_chosen_sources_land_in_the_queue(aws_client: Callable[..., Any]) -> None:
+    _, outputs = deploy(aws_client, sources="aws.ec2,aws.s3")
+    events, sqs = aws_client("events"), aws_client("sqs")
+    rule_name = outputs["EventRuleArn"].rsplit("/", 1)[-1]
+    bus_events = [
+        ("aws.ec2", "EC2 Instance State-change Notification", {"instance-id": "i-1"}),
+        ("aws.s3", "AWS API Call via CloudTrail", {"eventName": "CreateBucket"}),
+        ("aws.rds", "RDS DB Instance Event", {"SourceIdentifier": "db-1"}),  # not chosen
+    ]
+    for source, detail_type, detail in bus_events:
+        events.put_events(
+            Entries=[{"Source": source, "DetailType": detail_type, "Detail": json.dumps(detail)}]
+        )
+    assert events.list_targets_by_rule(Rule=rule_name)["Targets"][0]["Arn"] == (outputs["QueueArn"])
+
+    received: list[dict[str, Any]] = []
+    end = time.monotonic() + 5
+    while len(received) < 2 and time.monotonic() < end:
+        received += receive_bodies(sqs, outputs["QueueUrl"], wait=1)
+
+    assert sorted((b["source"], b["detail-type"]) for b in received) == [
+        ("aws.ec2", "EC2 Instance State-change Notification"),
+        ("aws.s3", "AWS API Call via CloudTrail"),
+    ]
+
+
+def test_a_second_region_deploys_beside_the_first(aws_client: Callable[..., Any]) -> None:
+    first_stack, _ = deploy(aws_client, region="us-east-1")
+    second_stack, _ = deploy(aws_client, region="eu-west-1")
+
+    roles = []
+    for region, stack in (("us-east-1", first_stack), ("eu-west-1", second_stack)):
+        summaries = aws_client("cloudformation", region).list_stack_resources(StackName=stack)[
+            "StackResourceSummaries"
+        ]
+        roles += [s["PhysicalResourceId"] for s in summaries if s.get("ResourceType") == "AWS::IAM::Role"]
+    assert len(set(roles)) == 2  # IAM is global: a fixed role name would collide
