@@ -42,7 +42,10 @@ class ConsoleReporter:
     def format(self, event: ProgressEvent) -> str:
         if isinstance(event, PlanItem):
             detail = f"  ({event.detail})" if event.detail else ""
-            return f"  {event.target:<4} {event.kind:<12} {event.name:<28} {event.change}{detail}"
+            if event.kind.startswith("AWS::"):  # a resource of the stack's change set
+                return f"  {event.target:<4} {'resource':<12} {event.name + ' (' + event.kind + ')':<52} " \
+                       f"{event.change}{detail}"
+            return f"  {event.target:<4} {event.kind:<12} {event.name:<52} {event.change}{detail}"
         if isinstance(event, StepStarted):
             return ""
         if isinstance(event, StepFinished):

@@ -84,14 +84,15 @@ class Installer:
                 outcome = PortSetup(client, self.settings, self.report, self.webhook_secret).run(write=False)
             result.items += outcome.items
             result.webhook = outcome.webhook
-        if self.settings.port_only:
-            result.items.append(PlanItem("aws", "stack", self.settings.stack_name, Change.NO_CHANGE,
-                                         "--port-only: the deploy command is printed, not run"))
-        else:
-            url = result.webhook.url or PLACEHOLDER_WEBHOOK_URL
-            result.items.append(self._stack_plan(url, result.webhook.secret))
         for item in result.items:
             self.report(item)
+        if self.settings.port_only:
+            item = PlanItem("aws", "stack", self.settings.stack_name, Change.NO_CHANGE,
+                            "--port-only: the deploy command is printed, not run")
+            self.report(item)
+        else:
+            item = self._stack_plan(result.webhook.url or PLACEHOLDER_WEBHOOK_URL, result.webhook.secret)
+        result.items.append(item)
         return result
 
     def _install(self) -> InstallResult:
@@ -143,7 +144,7 @@ class Installer:
             stack_plan = deployer.inspect(self.settings.stack_name, template_path().read_text(), parameters)
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
             raise explain_aws_error(error, f"read stack {self.settings.stack_name}") from None
-        return PlanItem("aws", "stack", self.settings.stack_name, stack_plan.change, stack_plan.detail)
+        return stack_plan.plan_item()  # the deployer has reported it
 
 
 def _unchecked_port_items(settings: InstallSettings) -> list[PlanItem]:

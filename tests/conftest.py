@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
+
+# moto's request recorder (used to prove --dry-run changes nothing) reads this at import time.
+os.environ.setdefault("MOTO_RECORDER_FILEPATH", os.path.join(tempfile.mkdtemp(), "moto_recording"))
 
 from core.emulator import PortEmulator
 
