@@ -136,12 +136,12 @@ class StackDeployer:
     def inspect(
         self, stack_name: str, template_body: str, parameters: Mapping[str, str]
     ) -> StackPlan:
-        """What a deploy would do, from DescribeStacks and GetTemplate only (for --dry-run)."""
+        """What a deploy would do, from DescribeStacks and GetTemplate only (for --dry-run).
+
+        Reports nothing: the caller shows `plan.plan_item()` with the rest of its plan.
+        """
         check_template_size(template_body)
-        stack = self._describe(stack_name)
-        plan = self._plan(stack_name, stack, template_body, parameters)
-        self._report(plan.plan_item())
-        return plan
+        return self._plan(stack_name, self._describe(stack_name), template_body, parameters)
 
     def _plan(
         self,
