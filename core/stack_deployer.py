@@ -138,10 +138,12 @@ class StackDeployer:
     ) -> StackPlan:
         """What a deploy would do, from DescribeStacks and GetTemplate only (for --dry-run).
 
-        Reports nothing: the caller shows `plan.plan_item()` with the rest of its plan.
+        Reports the plan as one PlanItem for the stack.
         """
         check_template_size(template_body)
-        return self._plan(stack_name, self._describe(stack_name), template_body, parameters)
+        plan = self._plan(stack_name, self._describe(stack_name), template_body, parameters)
+        self._report(plan.plan_item())
+        return plan
 
     def _plan(
         self,

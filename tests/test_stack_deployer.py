@@ -519,7 +519,7 @@ def test_inspect_says_noecho_parameters_may_have_changed(script: Script) -> None
     assert plan.differences == ()
     assert plan.hidden_parameters == ("PortWebhookUrl", "PortWebhookSecret")
     assert "PortWebhookUrl, PortWebhookSecret may have changed" in plan.detail
-    assert plan.plan_item() == PlanItem("aws", "stack", STACK, Change.UPDATE, plan.detail)
+    assert script.reported == [PlanItem("aws", "stack", STACK, Change.UPDATE, plan.detail)]
 
 
 def test_inspect_lists_template_and_parameter_differences_without_secret_values(
