@@ -220,3 +220,56 @@ def test_a_thousand_events_are_evaluated_quickly() -> None:
 
     assert identifiers[-1] == "i-999"
     assert time.perf_counter() - started < 5.0
+
+
+def test_one_broken_mapping_does_not_stop_the_others() -> None:
+    good = {"blueprint": "b", "entity": {"identifier": '"ok"'}}
+    mappings = [
+        {"blueprint": "b", "filter": ".body[", "entity": {"identifier": '"x"'}},
+        {"blueprint": "b", "filter": 'error("boom")', "entity": {"identifier": '"y"'}},
+        good,
+    ]
+
+    outcome = evaluate_webhook_mappings(mappings, {})
+
+    assert [(a.mapping_index, a.identifier) for a in outcome.actions] == [(2, "ok")]
+    assert [r.mapping_index for r in outcome.rejections] == [0, 1]
+    assert "boom" in outcome.rejections[1].reason
+
+
+def test_jq_comments_and_multiple_outputs_are_handled() -> None:
+    mapping = {"blueprint": "b", "filter": "true # every event",
+               "entity": {"identifier": ".body.ids[] # first one wins",
+                          "properties": {"none": "empty"}}}
+
+    outcome = evaluate_webhook_mappings([mapping], {"ids": ["a", "b"]})
+
+    assert [(a.identifier, a.properties) for a in outcome.actions] == [("a", {"none": None})]
+
+
+def test_items_with_errors_reject_only_those_items() -> None:
+    mapping = {"blueprint": "b", "itemsToParse": ".body",
+               "entity": {"identifier": ".item.id", "properties": {"n": ".item.n + 1"}}}
+
+    outcome = evaluate_webhook_mappings([mapping], [{"id": "a", "n": 1}, {"id": "b", "n": "x"}])
+
+    assert [(a.identifier, a.properties) for a in outcome.actions] == [("a", {"n": 2})]
+    assert "property n" in outcome.rejections[0].reason
+
+
+def test_many_mappings_over_a_thousand_realistic_events_stay_fast() -> None:
+    others = [{**EC2_MAPPING, "blueprint": f"bp{n}",
+               "filter": f'.body.metadata.source == "aws.svc{n}"'} for n in range(40)]
+    mappings = [*others, EC2_MAPPING]
+    events = [
+        {**EC2_EVENT, "event": {"detail": {"instance-id": f"i-{n}", "state": "running",
+                                           "tags": [{"Key": f"k{t}", "Value": "v" * 40}
+                                                    for t in range(60)]}}}
+        for n in range(1000)
+    ]
+    started = time.perf_counter()
+
+    outcomes = [evaluate_webhook_mappings(mappings, e) for e in events]
+
+    assert {len(o.actions) for o in outcomes} == {1}
+    assert time.perf_counter() - started < 2.5
