@@ -27,6 +27,12 @@ _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PORT_IDENTIFIER = re.compile(r"^[A-Za-z0-9@_.+:=-]{1,100}$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_OU_ID = re.compile(r"^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_COUNT_OR_PERCENT = re.compile(r"^(\d{1,9})(%?)$")
+PERMISSION_MODELS = ("SELF_MANAGED", "SERVICE_MANAGED")
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,16 @@ class InstallSettings:
     batching_window_seconds: int = 5
     log_retention_days: int = 14
     sign_requests: bool = True
+    # StackSet install (--stackset): one stack per account x region, Port set up once.
+    stackset: bool = False
+    accounts: tuple[str, ...] = ()
+    organizational_units: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    permission_model: str = ""  # "" = SERVICE_MANAGED with OUs, SELF_MANAGED with accounts
+    failure_tolerance: str = ""  # "N" or "N%"; "" = AWS's default (0)
+    max_concurrency: str = ""  # "N" or "N%"; "" = AWS's default (1)
+    administration_role_arn: str = ""  # "" = AWSCloudFormationStackSetAdministrationRole here
+    execution_role_name: str = ""  # "" = AWSCloudFormationStackSetExecutionRole
 
     @property
     def webhook_ref(self) -> WebhookRef:
@@ -58,10 +74,18 @@ class InstallSettings:
     def port_api_url(self) -> str:
         return self.port_base_url.rstrip("/")
 
+    @property
+    def stackset_permission_model(self) -> str:
+        """The StackSet permission model: as set, else chosen from the kind of targets."""
+        if self.permission_model:
+            return self.permission_model
+        return "SERVICE_MANAGED" if self.organizational_units else "SELF_MANAGED"
+
 
 SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(InstallSettings))
 _BOOL_FIELDS = {f.name for f in dataclasses.fields(InstallSettings) if f.type == "bool"}
 _INT_FIELDS = {f.name for f in dataclasses.fields(InstallSettings) if f.type == "int"}
+_LIST_FIELDS = {f.name for f in dataclasses.fields(InstallSettings) if f.type == "tuple[str, ...]"}
 
 # Environment variables that fill settings (the AWS ones as boto3 reads them).
 ENVIRONMENT_SETTINGS: dict[str, str] = {
@@ -75,14 +99,16 @@ ENVIRONMENT_SETTINGS: dict[str, str] = {
 
 def coerce(name: str, value: Any, origin: str) -> Any:
     """Turn a raw value (YAML, env text or flag text) into the field's type, or raise InputError."""
-    if name == "event_sources":
+    if name in _LIST_FIELDS:
         if isinstance(value, str):
             items = [part.strip() for part in value.split(",")]
         elif isinstance(value, list | tuple):
             items = [str(part).strip() for part in value]
         else:
-            raise InputError(f"{origin}: event_sources must be a list or a comma-separated string")
-        return tuple(item for item in items if item)
+            raise InputError(f"{origin}: {name} must be a list or a comma-separated string")
+        return tuple(dict.fromkeys(item for item in items if item))  # drop blanks and repeats
+    if name == "permission_model" and isinstance(value, str):
+        return value.strip().upper().replace("-", "_")
     if name in _BOOL_FIELDS:
         if isinstance(value, bool):
             return value
@@ -189,6 +215,91 @@ def validate(settings: InstallSettings) -> list[str]:
             f"log retention {settings.log_retention_days} days is not one CloudWatch allows: "
             + ", ".join(map(str, LOG_RETENTION_DAYS))
         )
+    problems += stackset_problems(settings)
+    return problems
+
+
+def count_or_percentage(text: str) -> tuple[int, bool] | None:
+    """"3" -> (3, False), "25%" -> (25, True); None when malformed."""
+    match = _COUNT_OR_PERCENT.match(text.strip())
+    return (int(match.group(1)), bool(match.group(2))) if match else None
+
+
+def stackset_problems(settings: InstallSettings) -> list[str]:
+    """Problems with the StackSet settings (--stackset and the options that go with it)."""
+    given = [flag for flag, value in (
+        ("--accounts", settings.accounts), ("--organizational-units", settings.organizational_units),
+        ("--regions", settings.regions), ("--permission-model", settings.permission_model),
+        ("--failure-tolerance", settings.failure_tolerance),
+        ("--max-concurrency", settings.max_concurrency),
+        ("--administration-role-arn", settings.administration_role_arn),
+        ("--execution-role-name", settings.execution_role_name)) if value]
+    if not settings.stackset:
+        if given:
+            return [f"StackSet options given without --stackset ({', '.join(given)}): add "
+                    "--stackset (answers file: stackset: true), or remove them to deploy one stack"]
+        return []
+    problems: list[str] = []
+    if settings.port_only:
+        problems.append("--port-only and --stackset do not go together: --port-only prints the "
+                        "single-stack deploy command; drop one of them")
+    if not settings.regions:
+        problems.append("--stackset needs the regions to deploy to: --regions us-east-1,eu-west-1")
+    bad_regions = [region for region in settings.regions if not _REGION.match(region)]
+    if bad_regions:
+        problems.append(f"region(s) {', '.join(map(repr, bad_regions))} are malformed; use region "
+                        "codes such as us-east-1 or eu-west-1 (--regions)")
+    if not settings.accounts and not settings.organizational_units:
+        problems.append("--stackset needs targets: --accounts 111111111111,222222222222 "
+                        "(self-managed) or --organizational-units ou-abcd-12345678 (service-managed)")
+    elif settings.accounts and settings.organizational_units:
+        problems.append("give either --accounts or --organizational-units, not both: accounts go "
+                        "with SELF_MANAGED permissions, organizational units with SERVICE_MANAGED")
+    bad_accounts = [account for account in settings.accounts if not _ACCOUNT_ID.match(account)]
+    if bad_accounts:
+        problems.append(f"account id(s) {', '.join(map(repr, bad_accounts))} are not 12 digits "
+                        "(--accounts; in an answers file quote them so leading zeros survive)")
+    bad_units = [unit for unit in settings.organizational_units if not _OU_ID.match(unit)]
+    if bad_units:
+        problems.append(f"organizational unit id(s) {', '.join(map(repr, bad_units))} are malformed: "
+                        "use ids such as ou-abcd-12345678 (or a root, r-abcd) (--organizational-units)")
+    problems += _permission_problems(settings)
+    for flag, value, low in (("--failure-tolerance", settings.failure_tolerance, 0),
+                             ("--max-concurrency", settings.max_concurrency, 1)):
+        parsed = count_or_percentage(value) if value else (low, False)
+        if parsed is None or parsed[0] < low or (parsed[1] and parsed[0] > 100):
+            example = "0, 2 or 10%" if low == 0 else "1, 5 or 25%"
+            problems.append(f"{flag} {value!r} must be a count or a percentage "
+                            f"({low}-100%), e.g. {example}")
+    return problems
+
+
+def _permission_problems(settings: InstallSettings) -> list[str]:
+    model = settings.permission_model
+    if model and model not in PERMISSION_MODELS:
+        return [f"permission model {model!r} is unknown: use SELF_MANAGED (--accounts, with the "
+                "StackSet administration and execution roles) or SERVICE_MANAGED "
+                "(--organizational-units, with AWS Organizations) (--permission-model)"]
+    problems = []
+    if model == "SERVICE_MANAGED" and settings.accounts:
+        problems.append("--permission-model SERVICE_MANAGED deploys to organizational units, not to "
+                        "a list of accounts: use --organizational-units ou-..., or "
+                        "--permission-model SELF_MANAGED to keep --accounts")
+    if model == "SELF_MANAGED" and settings.organizational_units:
+        problems.append("--permission-model SELF_MANAGED deploys to a list of accounts, not to "
+                        "organizational units: use --accounts 111111111111,..., or "
+                        "--permission-model SERVICE_MANAGED to keep --organizational-units")
+    if settings.stackset_permission_model == "SERVICE_MANAGED" and (
+            settings.administration_role_arn or settings.execution_role_name):
+        problems.append("--administration-role-arn and --execution-role-name are for SELF_MANAGED "
+                        "StackSets; SERVICE_MANAGED ones use roles AWS Organizations creates: "
+                        "remove them")
+    if settings.administration_role_arn and not _ROLE_ARN.match(settings.administration_role_arn):
+        problems.append(f"administration role ARN {settings.administration_role_arn!r} is malformed: "
+                        "use arn:aws:iam::111111111111:role/AWSCloudFormationStackSetAdministrationRole")
+    if settings.execution_role_name and not _ROLE_NAME.match(settings.execution_role_name):
+        problems.append(f"execution role name {settings.execution_role_name!r} is invalid: a role "
+                        "name, not an ARN (e.g. AWSCloudFormationStackSetExecutionRole)")
     return problems
 
 
