@@ -73,6 +73,41 @@ class StackSettled:
 
 
 @dataclass(frozen=True)
+class StackSetOperationUpdate:
+    """A StackSet operation (CREATE/UPDATE/DELETE of instances) started or changed status."""
+
+    stack_set_name: str
+    operation_id: str
+    action: str  # CREATE | UPDATE | DELETE (the operation's Action)
+    status: str  # QUEUED | RUNNING | SUCCEEDED | FAILED | STOPPING | STOPPED
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class StackSetInstanceUpdate:
+    """One account/region of a StackSet operation changed status (ListStackSetOperationResults)."""
+
+    stack_set_name: str
+    action: str  # the operation's Action
+    account: str
+    region: str
+    status: str  # PENDING | RUNNING | SUCCEEDED | FAILED | CANCELLED
+    reason: str = ""
+    organizational_unit: str = ""
+
+
+@dataclass(frozen=True)
+class StackSetSettled:
+    """The StackSet and its instances after an install (or NO_CHANGE when nothing was to do)."""
+
+    stack_set_name: str
+    change: Change  # CREATE | UPDATE | NO_CHANGE, for the set and its instances together
+    succeeded: bool
+    instances: tuple[str, ...] = ()  # "account/region: STATUS" per instance
+    failures: tuple[str, ...] = ()  # "account/region: reason" per failed instance
+
+
+@dataclass(frozen=True)
 class Notice:
     """Something the user should read (e.g. "deleting the failed first stack")."""
 
@@ -82,6 +117,7 @@ class Notice:
 
 ProgressEvent = (
     PlanItem | StepStarted | StepFinished | StepFailed | StackEventSeen | StackSettled | Notice
+    | StackSetOperationUpdate | StackSetInstanceUpdate | StackSetSettled
 )
 Reporter = Callable[[ProgressEvent], None]
 
