@@ -1,0 +1,201 @@
+"""`port-aws-wizard status` against a real install on moto's server and the Port emulator."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from core.emulator import PortEmulator
+from core.install_command import run_console_install
+from core.ops_commands import status_main
+from core.status_checks import parse_list_parameter
+from tests.aws_fixtures import unique_name
+
+SOURCES = ("aws.ec2", "aws.s3", "aws.lambda")
+
+
+@dataclass
+class Installed:
+    """An install made by the real installer; `args` find it again from any command."""
+
+    env: dict[str, str]
+    stack_name: str
+    queue_name: str
+    function_name: str
+
+    @property
+    def args(self) -> list[str]:
+        return ["--stack-name", self.stack_name, "--queue-name", self.queue_name,
+                "--lambda-function-name", self.function_name]
+
+
+def install(port_env: dict[str, str], aws_endpoint: str) -> Installed:
+    """Run the real non-interactive install into moto and the emulator."""
+    env = {**port_env, "AWS_ENDPOINT_URL": aws_endpoint}
+    installed = Installed(env, unique_name("port-aws"), unique_name("events"), unique_name("forwarder"))
+    flags = {"stack_name": installed.stack_name, "queue_name": installed.queue_name,
+             "lambda_function_name": installed.function_name, "event_sources": ",".join(SOURCES)}
+    out, err = io.StringIO(), io.StringIO()
+    assert run_console_install(None, flags, env, out, err) == 0, err.getvalue()
+    return installed
+
+
+def run(main: Callable[..., int], argv: list[str], env: dict[str, str], **kwargs: Any
+        ) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, environ=env, out=out, err=err, **kwargs)
+    return code, out.getvalue(), err.getvalue()
+
+
+def line_of(output: str, check: str) -> str:
+    """The status line of one check (its name column), with the lines that explain it."""
+    lines = output.splitlines()
+    for index, line in enumerate(lines):
+        if line[8:].startswith(check):
+            block = [line]
+            block += [more for more in lines[index + 1:index + 3] if more.startswith(" " * 9)]
+            return "\n".join(block)
+    raise AssertionError(f"no {check!r} line in:\n{output}")
+
+
+@pytest.fixture
+def installed(port_env: dict[str, str], aws_endpoint: str) -> Installed:
+    return install(port_env, aws_endpoint)
+
+
+@pytest.fixture
+def trail(aws_client: Callable[..., Any]) -> str:
+    """A logging multi-region trail, as API-call events need."""
+    bucket = unique_name("trail-bucket")
+    aws_client("s3").create_bucket(Bucket=bucket)
+    cloudtrail = aws_client("cloudtrail")
+    name = unique_name("trail")
+    cloudtrail.create_trail(Name=name, S3BucketName=bucket, IsMultiRegionTrail=True)
+    cloudtrail.start_logging(Name=name)
+    yield name
+    cloudtrail.delete_trail(Name=name)
+
+
+def test_a_healthy_install_passes_every_check(installed: Installed, trail: str) -> None:
+    code, out, _err = run(status_main, installed.args, installed.env)
+
+    assert code == 0, out
+    assert "All checks passed." in out
+    assert "ENABLED -> " + installed.queue_name in line_of(out, "EventBridge rule")
+    assert "3 source(s): aws.ec2, aws.s3, aws.lambda" in line_of(out, "Rule event sources")
+    assert "1 of 1 trail(s) logging" in line_of(out, "CloudTrail")
+    assert "0 waiting, 0 in flight" in line_of(out, "Queue")
+    assert "0 messages" in line_of(out, "Dead-letter queue")
+    assert "Enabled" in line_of(out, "Event source mapping")
+    assert "0 invocations, 0 errors, 0 throttles" in line_of(out, "Lambda last hour")
+    assert "enabled, " in line_of(out, "Port webhook")
+    assert "8 of 8 present" in line_of(out, "Port blueprints")
+
+
+def test_a_broken_install_names_each_fault_and_exits_1(
+    installed: Installed, trail: str, port_emulator: PortEmulator, aws_client: Callable[..., Any]
+) -> None:
+    events, sqs = aws_client("events"), aws_client("sqs")
+    rule = events.list_rule_names_by_target(
+        TargetArn=f"arn:aws:sqs:us-east-1:123456789012:{installed.queue_name}")["RuleNames"][0]
+    events.disable_rule(Name=rule)
+    dlq_url = sqs.get_queue_url(QueueName=f"{installed.queue_name}-dlq")["QueueUrl"]
+    sqs.send_message(QueueUrl=dlq_url, MessageBody='{"detail-type": "x", "source": "aws.ec2"}')
+    with PortClientFor(port_emulator) as client:
+        assert client.delete_webhook("aws_ingest")
+
+    code, out, _err = run(status_main, installed.args, installed.env)
+
+    assert code == 1
+    rule_line = line_of(out, "EventBridge rule")
+    assert rule_line.lstrip().startswith("FAIL") and "DISABLED" in rule_line
+    assert f"aws events enable-rule --name {rule}" in rule_line
+    dlq_line = line_of(out, "Dead-letter queue")
+    assert dlq_line.lstrip().startswith("FAIL") and "1 message(s)" in dlq_line
+    assert f"port-aws-wizard redrive --stack-name {installed.stack_name}" in dlq_line
+    webhook_line = line_of(out, "Port webhook")
+    assert webhook_line.lstrip().startswith("FAIL") and "not found" in webhook_line
+    assert "3 of 13 checks failed: EventBridge rule, Dead-letter queue, Port webhook" in out
+
+    code, out, _err = run(status_main, [*installed.args, "--json"], installed.env)
+    report = json.loads(out)
+    assert code == 1 and report["ok"] is False
+    assert {c["name"] for c in report["checks"] if not c["ok"]} == {
+        "EventBridge rule", "Dead-letter queue", "Port webhook"}
+
+
+def test_without_port_credentials_port_checks_are_skipped_not_failed(
+    installed: Installed, trail: str
+) -> None:
+    env = {k: v for k, v in installed.env.items() if not k.startswith("PORT_CLIENT")}
+
+    code, out, _err = run(status_main, [*installed.args, "--json"], env)
+
+    report = json.loads(out)
+    port = [c for c in report["checks"] if c["name"].startswith("Port")]
+    assert code == 0 and report["ok"] is True
+    assert [c["skipped"] for c in port] == [True, True, True]
+    assert all("PORT_CLIENT_ID" in c["figure"] for c in port)
+
+
+def test_no_trail_and_a_drifted_rule_are_reported(
+    installed: Installed, aws_client: Callable[..., Any]
+) -> None:
+    events = aws_client("events")
+    rule = events.list_rule_names_by_target(
+        TargetArn=f"arn:aws:sqs:us-east-1:123456789012:{installed.queue_name}")["RuleNames"][0]
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["aws.ec2"]}), State="ENABLED")
+
+    code, out, _err = run(status_main, installed.args, installed.env)
+
+    assert code == 1
+    sources = line_of(out, "Rule event sources")
+    assert "FAIL" in sources and "missing aws.s3, aws.lambda" in sources
+    trail_line = line_of(out, "CloudTrail")
+    assert trail_line.lstrip().startswith("FAIL") and "0 of " in trail_line
+    assert "aws cloudtrail create-trail" in trail_line
+
+
+def test_status_of_a_stack_that_is_not_there(port_env: dict[str, str], aws_endpoint: str) -> None:
+    env = {**port_env, "AWS_ENDPOINT_URL": aws_endpoint}
+    name = unique_name("missing")
+
+    code, out, _err = run(status_main, ["--stack-name", name, "--queue-name", name], env)
+
+    assert code == 1
+    assert "not found" in line_of(out, "Stack")
+    assert f"install it: port-aws-wizard --stack-name {name}" in line_of(out, "Stack")
+
+
+@pytest.mark.parametrize(("shown", "expected"), [
+    ("['aws.ec2', 'aws.s3']", ("aws.ec2", "aws.s3")),  # moto's repr
+    ("aws.ec2,aws.s3", ("aws.ec2", "aws.s3")),  # AWS
+    ("aws.ec2", ("aws.ec2",)),
+])
+def test_event_sources_parameter_is_read_as_aws_and_moto_show_it(
+    shown: str, expected: tuple[str, ...]
+) -> None:
+    assert parse_list_parameter(shown) == expected
+
+
+class PortClientFor:
+    """A PortClient logged in to the emulator (for arranging a broken install)."""
+
+    def __init__(self, emulator: PortEmulator) -> None:
+        from core.credentials import PortCredentials
+        from core.port_client import PortClient
+        from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
+
+        self._client = PortClient(emulator.base_url,
+                                  PortCredentials(EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET))
+
+    def __enter__(self) -> Any:
+        return self._client
+
+    def __exit__(self, *_exc: object) -> None:
+        self._client.close()
