@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -130,7 +131,7 @@ class PortClient:
 
     # -- blueprints -------------------------------------------------------------------
     def get_blueprint(self, identifier: str) -> dict[str, Any] | None:
-        status, body = self.request("GET", f"/v1/blueprints/{identifier}", allow=(404,),
+        status, body = self.request("GET", f"/v1/blueprints/{_seg(identifier)}", allow=(404,),
                                     what=f"read blueprint {identifier}")
         return None if status == 404 else body.get("blueprint")
 
@@ -141,18 +142,18 @@ class PortClient:
         return status != 409, body.get("blueprint") or {}
 
     def update_blueprint(self, identifier: str, changes: dict[str, Any]) -> dict[str, Any]:
-        _status, body = self.request("PATCH", f"/v1/blueprints/{identifier}", json=changes,
+        _status, body = self.request("PATCH", f"/v1/blueprints/{_seg(identifier)}", json=changes,
                                      what=f"update blueprint {identifier}")
         return body.get("blueprint") or {}
 
     def delete_blueprint(self, identifier: str) -> bool:
-        status, _body = self.request("DELETE", f"/v1/blueprints/{identifier}", allow=(404,),
+        status, _body = self.request("DELETE", f"/v1/blueprints/{_seg(identifier)}", allow=(404,),
                                      what=f"delete blueprint {identifier}")
         return status != 404
 
     # -- integration ------------------------------------------------------------------
     def get_integration(self, identifier: str) -> dict[str, Any] | None:
-        status, body = self.request("GET", f"/v1/integration/{identifier}", allow=(404,),
+        status, body = self.request("GET", f"/v1/integration/{_seg(identifier)}", allow=(404,),
                                     what=f"read integration {identifier}")
         return None if status == 404 else body.get("integration")
 
@@ -165,13 +166,13 @@ class PortClient:
         return status != 409, body.get("integration") or {}
 
     def update_integration_config(self, identifier: str, config: dict[str, Any]) -> dict[str, Any]:
-        _status, body = self.request("PATCH", f"/v1/integration/{identifier}/config",
+        _status, body = self.request("PATCH", f"/v1/integration/{_seg(identifier)}/config",
                                      json={"config": config},
                                      what=f"update the config of integration {identifier}")
         return body.get("integration") or {}
 
     def delete_integration(self, identifier: str) -> bool:
-        status, _body = self.request("DELETE", f"/v1/integration/{identifier}", allow=(404,),
+        status, _body = self.request("DELETE", f"/v1/integration/{_seg(identifier)}", allow=(404,),
                                      what=f"delete integration {identifier}")
         return status != 404
 
@@ -181,7 +182,7 @@ class PortClient:
         return list(body.get("integrations") or body.get("webhooks") or [])
 
     def get_webhook(self, identifier: str) -> dict[str, Any] | None:
-        status, body = self.request("GET", f"/v1/webhooks/{identifier}", allow=(404,),
+        status, body = self.request("GET", f"/v1/webhooks/{_seg(identifier)}", allow=(404,),
                                     what=f"read webhook {identifier}")
         return None if status == 404 else body.get("integration")
 
@@ -191,33 +192,39 @@ class PortClient:
         return status != 409, body.get("integration") or {}
 
     def update_webhook(self, identifier: str, changes: dict[str, Any]) -> dict[str, Any]:
-        _status, body = self.request("PATCH", f"/v1/webhooks/{identifier}", json=changes,
+        _status, body = self.request("PATCH", f"/v1/webhooks/{_seg(identifier)}", json=changes,
                                      what=f"update webhook {identifier}")
         return body.get("integration") or {}
 
     def delete_webhook(self, identifier: str) -> bool:
-        status, _body = self.request("DELETE", f"/v1/webhooks/{identifier}", allow=(404,),
+        status, _body = self.request("DELETE", f"/v1/webhooks/{_seg(identifier)}", allow=(404,),
                                      what=f"delete webhook {identifier}")
         return status != 404
 
     # -- entities ---------------------------------------------------------------------
     def upsert_entity(self, blueprint: str, entity: dict[str, Any]) -> dict[str, Any]:
         _status, body = self.request(
-            "POST", f"/v1/blueprints/{blueprint}/entities", json=entity,
+            "POST", f"/v1/blueprints/{_seg(blueprint)}/entities", json=entity,
             params={"upsert": "true", "merge": "true"}, idempotent=True,
             what=f"upsert entity {entity.get('identifier')} of {blueprint}",
         )
         return body.get("entity") or {}
 
     def list_entities(self, blueprint: str) -> list[dict[str, Any]]:
-        _status, body = self.request("GET", f"/v1/blueprints/{blueprint}/entities",
+        _status, body = self.request("GET", f"/v1/blueprints/{_seg(blueprint)}/entities",
                                      what=f"list entities of {blueprint}")
         return list(body.get("entities") or [])
 
     def delete_entity(self, blueprint: str, identifier: str) -> bool:
-        status, _body = self.request("DELETE", f"/v1/blueprints/{blueprint}/entities/{identifier}",
-                                     allow=(404,), what=f"delete entity {identifier} of {blueprint}")
+        path = f"/v1/blueprints/{_seg(blueprint)}/entities/{_seg(identifier)}"
+        status, _body = self.request("DELETE", path, allow=(404,),
+                                     what=f"delete entity {identifier} of {blueprint}")
         return status != 404
+
+
+def _seg(value: str) -> str:
+    """One URL path segment: ARNs hold '/' and ':' (Port decodes segments)."""
+    return quote(value, safe="")
 
 
 def _json_body(response: httpx.Response) -> dict[str, Any]:

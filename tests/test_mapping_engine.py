@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from core.mapping_engine import (
     MAX_ITEMS_TO_PARSE,
     EntityAction,
+    _compile,
+    _compile_batch,
     evaluate_webhook_mappings,
 )
 
@@ -207,19 +207,17 @@ def test_mapping_without_blueprint_is_rejected() -> None:
     assert outcome.rejections[0].blueprint is None
 
 
-def test_a_thousand_events_are_evaluated_quickly() -> None:
+def test_a_thousand_events_each_get_their_own_entity() -> None:
     events = [
         {**EC2_EVENT, "event": {"detail": {"instance-id": f"i-{n}", "state": "running"}}}
         for n in range(1000)
     ]
-    started = time.perf_counter()
 
     identifiers = [
         evaluate_webhook_mappings([EC2_MAPPING], e).actions[0].identifier for e in events
     ]
 
-    assert identifiers[-1] == "i-999"
-    assert time.perf_counter() - started < 5.0
+    assert identifiers == [f"i-{n}" for n in range(1000)]
 
 
 def test_one_broken_mapping_does_not_stop_the_others() -> None:
@@ -257,7 +255,8 @@ def test_items_with_errors_reject_only_those_items() -> None:
     assert "property n" in outcome.rejections[0].reason
 
 
-def test_many_mappings_over_a_thousand_realistic_events_stay_fast() -> None:
+def test_programs_are_compiled_once_not_per_event() -> None:
+    """Compiling jq dominates the cost (bench/mapping_engine.py has the figures)."""
     others = [{**EC2_MAPPING, "blueprint": f"bp{n}",
                "filter": f'.body.metadata.source == "aws.svc{n}"'} for n in range(40)]
     mappings = [*others, EC2_MAPPING]
@@ -267,9 +266,11 @@ def test_many_mappings_over_a_thousand_realistic_events_stay_fast() -> None:
                                                     for t in range(60)]}}}
         for n in range(1000)
     ]
-    started = time.perf_counter()
+    _compile.cache_clear()
+    _compile_batch.cache_clear()
 
     outcomes = [evaluate_webhook_mappings(mappings, e) for e in events]
 
     assert {len(o.actions) for o in outcomes} == {1}
-    assert time.perf_counter() - started < 2.5
+    assert _compile_batch.cache_info().misses <= 2  # the filters batch, then one per matching mapping
+    assert _compile.cache_info().misses <= 5

@@ -82,9 +82,9 @@ def test_other_4xx_is_not_retried(client: PortClient, port_emulator: PortEmulato
 
 
 def test_connection_refused_is_retried_then_named(sleeps: list[float]) -> None:
-    with PortClient("http://127.0.0.1:9", GOOD, backoff=Backoff(attempts=3), sleep=sleeps.append) as client:
-        with pytest.raises(PortApiError) as caught:
-            client.get_blueprint("awsAccount")
+    unreachable = PortClient("http://127.0.0.1:9", GOOD, backoff=Backoff(attempts=3), sleep=sleeps.append)
+    with unreachable as client, pytest.raises(PortApiError) as caught:
+        client.get_blueprint("awsAccount")
     assert "could not reach Port at http://127.0.0.1:9" in str(caught.value)
     assert len(sleeps) == 2
 
@@ -96,3 +96,13 @@ def test_blueprint_create_then_taken(client: PortClient) -> None:
     created_again, _ = client.create_blueprint(blueprint)
     assert created_again is False
     assert client.get_blueprint("thing")["title"] == "Thing"
+
+
+def test_entity_identifiers_with_slashes_reach_the_right_entity(client: PortClient) -> None:
+    """ECS/EKS cluster ARNs hold '/': they must not be read as extra path segments."""
+    client.create_blueprint({"identifier": "ecsCluster", "title": "ECS", "schema": {"properties": {}}})
+    arn = "arn:aws:ecs:us-east-1:123456789012:cluster/prod"
+    client.upsert_entity("ecsCluster", {"identifier": arn, "title": "prod"})
+    assert [e["identifier"] for e in client.list_entities("ecsCluster")] == [arn]
+    assert client.delete_entity("ecsCluster", arn) is True
+    assert client.list_entities("ecsCluster") == []
