@@ -133,6 +133,7 @@ class LogTail:
         live_client: Any = None,
         log_group_arn: str | None = None,
         overlap_ms: int = 5000,
+        page_limit: int | None = None,
         poll_seconds: float = 2.0,
         max_backoff_seconds: float = 20.0,
         sleep: Callable[[float], None] = time.sleep,
@@ -144,6 +145,7 @@ class LogTail:
         self._log_group_arn = log_group_arn
         self.filter_text = (filter_text or "").strip() or None
         self._overlap_ms = overlap_ms
+        self._page_limit = page_limit
         self._poll_seconds = poll_seconds
         self._max_backoff = max_backoff_seconds
         self._sleep = sleep
@@ -167,6 +169,8 @@ class LogTail:
             kwargs: dict[str, Any] = {"logGroupName": self.log_group, "startTime": start}
             if self.filter_text:
                 kwargs["filterPattern"] = _filter_pattern(self.filter_text)
+            if self._page_limit:
+                kwargs["limit"] = self._page_limit
             if token:
                 kwargs["nextToken"] = token
             page = self._call_with_backoff(lambda kw=kwargs: self._client.filter_log_events(**kw))
