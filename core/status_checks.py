@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import botocore.exceptions
 from botocore.config import Config
+from botocore.parsers import ResponseParserError
 
 from core.aws import CLIENT_CONFIG, explain_aws_error, make_session
 from core.credentials import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE, PortCredentials
@@ -27,7 +28,7 @@ from core.port_client import PortClient
 from core.port_resources import load_blueprints
 from core.settings import InstallSettings
 
-AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
+AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ResponseParserError)
 HEALTHY_STACK_STATUSES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 STUCK_MESSAGE_SECONDS = 1800
 """A queued message older than this is not being consumed (retries take ~20 minutes)."""
