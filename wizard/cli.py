@@ -19,6 +19,10 @@ from core.event_sources import DEFAULT_EVENT_SOURCES
 # name -> "module:function"; the function takes the remaining argv and returns an exit code.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "mapping": ("core.mapping_preview:main", "check what the webhook mappings do with an event"),
+    "status": ("core.ops_commands:status_main", "check every hop of the install (exit 1 on a fault)"),
+    "logs": ("core.ops_commands:logs_main", "show or follow the forwarder's log records"),
+    "redrive": ("core.ops_commands:redrive_main", "move dead-letter messages back to the queue"),
+    "uninstall": ("core.ops_commands:uninstall_main", "delete the stack (and, if asked, the Port objects)"),
 }
 
 EXIT_INTERRUPTED = 130
