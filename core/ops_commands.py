@@ -109,7 +109,8 @@ def _status(context: Context, args: argparse.Namespace) -> int:
     if not args.json:
         context.print(f"Status of stack {settings.stack_name} in {settings.aws_region}:")
     width = 22
-    for result in iter_checks(settings, context.credentials):
+    chosen = tuple(settings.event_sources) if args.event_sources else None
+    for result in iter_checks(settings, context.credentials, expected_sources=chosen):
         results.append(result)
         if args.json:
             continue

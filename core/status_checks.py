@@ -223,12 +223,18 @@ def iter_checks(
     aws: AwsClients | None = None,
     port_client_factory: Callable[[str, PortCredentials], PortClient] = PortClient,
     now: Callable[[], float] = time.time,
+    expected_sources: tuple[str, ...] | None = None,
 ) -> Iterator[CheckResult]:
-    """Yield one CheckResult per hop as each completes: AWS first, then Port."""
+    """Yield one CheckResult per hop as each completes: AWS first, then Port.
+
+    The rule is compared with `expected_sources` when given (the user chose them), else with
+    the stack's EventSources parameter, else with the settings."""
     aws = aws or AwsClients(settings)
     installation: Installation | None = None
     try:
         installation = locate_installation(aws, settings)
+        if expected_sources:
+            installation.event_sources, installation.sources_origin = expected_sources, "settings"
     except (*AWS_ERRORS, WizardError) as error:
         message = str(explain_aws_error(error, "read the installed resources")
                       if isinstance(error, AWS_ERRORS) else error)

@@ -161,6 +161,18 @@ def test_no_trail_and_a_drifted_rule_are_reported(
     assert "aws cloudtrail create-trail" in trail_line
 
 
+def test_event_sources_given_on_the_command_line_are_what_the_rule_must_match(
+    installed: Installed
+) -> None:
+    code, out, _err = run(status_main, [*installed.args, "--event-sources", "aws.ec2,aws.rds"],
+                          installed.env)
+
+    sources = line_of(out, "Rule event sources")
+    assert code == 1
+    assert ("the rule does not match --event-sources "
+            "(missing aws.rds; not selected: aws.s3, aws.lambda)") in sources
+
+
 def test_status_of_a_stack_that_is_not_there(port_env: dict[str, str], aws_endpoint: str) -> None:
     env = {**port_env, "AWS_ENDPOINT_URL": aws_endpoint}
     name = unique_name("missing")
