@@ -12,6 +12,9 @@ from core.progress import (
     PlanItem,
     ProgressEvent,
     StackEventSeen,
+    StackSetInstanceUpdate,
+    StackSetOperationUpdate,
+    StackSetSettled,
     StackSettled,
     StepFailed,
     StepFinished,
@@ -64,10 +67,30 @@ class ConsoleReporter:
             if event.succeeded:
                 return f"Stack {event.stack_name}: {event.status}"
             return f"Stack {event.stack_name}: {event.status}. First failure: {event.first_failure}"
+        if isinstance(event, StackSetOperationUpdate | StackSetInstanceUpdate | StackSetSettled):
+            return format_stackset(event)
         if isinstance(event, Notice):
             prefix = {"warning": "warning: ", "error": "error: "}.get(event.level, "")
             return f"{prefix}{event.message}"
         return ""
+
+
+def format_stackset(event: StackSetOperationUpdate | StackSetInstanceUpdate | StackSetSettled) -> str:
+    """One line per StackSet operation status, per account/region status, and at the end."""
+    if isinstance(event, StackSetOperationUpdate):
+        reason = f"  {event.reason}" if event.reason else ""
+        return (f"StackSet {event.stack_set_name}: {event.action} operation {event.operation_id[:8]} "
+                f"{event.status}{reason}")
+    if isinstance(event, StackSetInstanceUpdate):
+        unit = f" ({event.organizational_unit})" if event.organizational_unit else ""
+        reason = f"  {event.reason}" if event.reason else ""
+        return (f"  {event.account}{unit} {event.region:<15} {event.action.lower():<7} "
+                f"{event.status}{reason}")
+    if not event.succeeded:
+        return f"StackSet {event.stack_set_name}: failed in " + "; ".join(event.failures)
+    lines = [f"StackSet {event.stack_set_name}: {_PAST[event.change]}, "
+             f"{len(event.instances)} instance(s)"]
+    return "\n".join(lines + [f"  {instance}" for instance in event.instances])
 
 
 def print_summary(result: InstallResult, dry_run: bool, out: TextIO | None = None) -> None:
