@@ -19,11 +19,22 @@ from core.credentials import PortCredentials, require_credentials
 from core.errors import WizardError
 from core.port_client import PortClient
 from core.port_setup import PortOutcome, PortSetup, WebhookTarget
-from core.progress import Change, Notice, PlanItem, ProgressEvent, Reporter, StackSettled, StepFinished
+from core.progress import (
+    Change,
+    Notice,
+    PlanItem,
+    ProgressEvent,
+    Reporter,
+    StackSetSettled,
+    StackSettled,
+    StepFinished,
+)
 from core.resources import template_path
 from core.settings import InstallSettings
 from core.stack_deployer import StackDeployer, render_deploy_command
 from core.stack_parameters import stack_parameters
+from core.stackset import deploy_stackset, plan_stackset
+from core.stackset_permissions import stackset_preflight
 
 WEBHOOK_ENV_FILE = "port-aws-webhook.env"
 PLACEHOLDER_WEBHOOK_URL = "https://ingest.example/<created-by-this-install>"
@@ -34,12 +45,14 @@ class InstallResult:
     items: list[PlanItem] = field(default_factory=list)
     webhook: WebhookTarget = field(default_factory=WebhookTarget)
     stack: StackSettled | None = None
+    stackset: StackSetSettled | None = None  # a StackSet install (--stackset)
     deploy_command: str = ""
     webhook_env_file: Path | None = None
 
     @property
     def changed(self) -> bool:
         stack_changed = self.stack is not None and self.stack.status != "NO_CHANGE"
+        stack_changed |= self.stackset is not None and self.stackset.change != Change.NO_CHANGE
         return stack_changed or any(item.change != Change.NO_CHANGE for item in self.items)
 
 
@@ -86,6 +99,10 @@ class Installer:
             result.webhook = outcome.webhook
         for item in result.items:
             self.report(item)
+        if self.settings.stackset:
+            result.items += self._stackset_plan(result.webhook.url or PLACEHOLDER_WEBHOOK_URL,
+                                                result.webhook.secret)
+            return result
         if self.settings.port_only:
             item = PlanItem("aws", "stack", self.settings.stack_name, Change.NO_CHANGE,
                             "--port-only: the deploy command is printed, not run")
@@ -98,8 +115,11 @@ class Installer:
     def _install(self) -> InstallResult:
         credentials = require_credentials(self.credentials)
         cloudformation = None
+        stackset_config = None
         if not self.settings.port_only:
             cloudformation = self._aws_preflight()  # fail before Port is touched
+            if self.settings.stackset:
+                stackset_config = stackset_preflight(make_session(self.settings), self.settings, self.report)
         result = InstallResult()
         with self.port_client_factory(self.settings.port_api_url, credentials) as client:
             outcome: PortOutcome = PortSetup(client, self.settings, self._report_done,
@@ -111,6 +131,11 @@ class Installer:
             result.deploy_command = render_deploy_command(
                 self.settings.stack_name, self.settings.aws_region, str(template_path()), parameters)
             result.webhook_env_file = write_webhook_env(Path.cwd() / WEBHOOK_ENV_FILE, outcome.webhook)
+            return result
+        if stackset_config is not None:
+            result.stackset = deploy_stackset(cloudformation, stackset_config, template_path().read_text(),
+                                              parameters, self.report, self.poll_seconds)
+            self.completed.append(f"StackSet {stackset_config.name}: {result.stackset.change}")
             return result
         deployer = StackDeployer(cloudformation, self.report, poll_seconds=self.poll_seconds)
         try:
@@ -145,6 +170,13 @@ class Installer:
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
             raise explain_aws_error(error, f"read stack {self.settings.stack_name}") from None
         return stack_plan.plan_item()  # the deployer has reported it
+
+    def _stackset_plan(self, webhook_url: str, webhook_secret: str) -> list[PlanItem]:
+        session = make_session(self.settings)
+        config = stackset_preflight(session, self.settings, self.report)
+        parameters = stack_parameters(self.settings, webhook_url, webhook_secret)
+        return plan_stackset(make_client(session, "cloudformation", self.settings), config,
+                             template_path().read_text(), parameters, self.report)
 
 
 def _unchecked_port_items(settings: InstallSettings) -> list[PlanItem]:
