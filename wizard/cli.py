@@ -60,11 +60,35 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dry-run", action="store_true", default=None,
                         help="show the plan; change nothing in Port or AWS")
     parser.add_argument("--no-tui", action="store_true", help="never open the full-screen wizard")
+    _add_stackset_arguments(parser)
     return parser
 
 
+def _add_stackset_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "StackSet install (one stack per account and region, Port set up once)")
+    group.add_argument("--stackset", action="store_true", default=None,
+                       help="deploy with a CloudFormation StackSet named --stack-name, from --aws-region")
+    group.add_argument("--accounts", help="comma-separated 12-digit target account ids (self-managed)")
+    group.add_argument("--organizational-units",
+                       help="comma-separated target OU ids, ou-xxxx-yyyyyyyy (service-managed)")
+    group.add_argument("--regions", help="comma-separated target regions, e.g. us-east-1,eu-west-1")
+    group.add_argument("--permission-model", help="SELF_MANAGED (default with --accounts) or "
+                       "SERVICE_MANAGED (default with --organizational-units)")
+    group.add_argument("--failure-tolerance", metavar="N|N%",
+                       help="accounts per region that may fail before a region stops (default: 0)")
+    group.add_argument("--max-concurrency", metavar="N|N%",
+                       help="accounts deployed at the same time (default: 1)")
+    group.add_argument("--administration-role-arn", help="self-managed administration role "
+                       "(default: AWSCloudFormationStackSetAdministrationRole in this account)")
+    group.add_argument("--execution-role-name", help="self-managed execution role in each target "
+                       "account (default: AWSCloudFormationStackSetExecutionRole)")
+
+
 INSTALL_FLAGS = ("port_base_url", "aws_region", "aws_profile", "integration_id", "stack_name",
-                 "queue_name", "lambda_function_name", "webhook", "event_sources", "port_only", "dry_run")
+                 "queue_name", "lambda_function_name", "webhook", "event_sources", "port_only", "dry_run",
+                 "stackset", "accounts", "organizational_units", "regions", "permission_model",
+                 "failure_tolerance", "max_concurrency", "administration_role_arn", "execution_role_name")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
