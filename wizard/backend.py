@@ -1,0 +1,362 @@
+"""The wizard's door to `core`: blocking calls that the screens run in thread workers.
+
+Nothing here touches Textual. Every method may take seconds (it calls Port or AWS), so
+screens call them only from `@work(thread=True)` workers. Dependencies are injected so
+tests point the wizard at the Port emulator and at moto (`aws_endpoint_url`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.credentials import PortCredentials
+from core.errors import AwsAccessError, WizardError
+from core.progress import Change, Notice, PlanItem, ProgressEvent, Reporter
+from core.settings import InstallSettings
+
+# What the install does in AWS, checked with IAM policy simulation before deploying.
+REQUIRED_ACTIONS: tuple[str, ...] = (
+    "cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet",
+    "cloudformation:ExecuteChangeSet", "cloudformation:DeleteChangeSet",
+    "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents",
+    "cloudformation:GetTemplate", "cloudformation:DeleteStack",
+    "iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:GetRole", "iam:PassRole",
+    "lambda:CreateFunction", "lambda:UpdateFunctionConfiguration", "lambda:UpdateFunctionCode",
+    "lambda:CreateEventSourceMapping", "lambda:GetFunction",
+    "sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:GetQueueAttributes",
+    "events:PutRule", "events:PutTargets", "events:DescribeRule",
+    "logs:CreateLogGroup", "logs:PutRetentionPolicy",
+)
+
+
+@dataclass(frozen=True)
+class AwsIdentity:
+    account: str
+    arn: str
+    user_id: str = ""
+    denied: tuple[str, ...] = ()  # actions the simulation says are denied
+    permission_note: str = ""  # why permissions could not be checked, or "" when they were
+
+
+@dataclass(frozen=True)
+class TrailStatus:
+    logging_trails: tuple[str, ...] = ()
+    other_trails: tuple[str, ...] = ()
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.logging_trails)
+
+
+@dataclass(frozen=True)
+class WebhookChoice:
+    identifier: str
+    title: str = ""
+
+
+@dataclass
+class ReviewResult:
+    port_items: list[PlanItem] = field(default_factory=list)
+    stack_change: Change = Change.CREATE
+    stack_detail: str = ""
+    resources: list[PlanItem] = field(default_factory=list)  # from the change set
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ResourceState:
+    logical_id: str
+    resource_type: str
+    status: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class HopCheck:
+    name: str
+    ok: bool | None  # None: could not tell
+    detail: str = ""
+
+
+class Backend:
+    """Blocking operations over `core`, with the endpoints and environment injected."""
+
+    def __init__(
+        self,
+        environ: Mapping[str, str] | None = None,
+        aws_endpoint_url: str | None = None,
+        poll_seconds: float = 2.0,
+        port_client_factory: Callable[..., Any] | None = None,
+    ) -> None:
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
+        self.aws_endpoint_url = aws_endpoint_url or self.environ.get("AWS_ENDPOINT_URL") or None
+        self.poll_seconds = poll_seconds
+        self._port_client_factory = port_client_factory
+
+    # -- Port ------------------------------------------------------------------------
+    def environment_credentials(self) -> tuple[str, str]:
+        from core.credentials import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE
+
+        return (self.environ.get(CLIENT_ID_VARIABLE, "").strip(),
+                self.environ.get(CLIENT_SECRET_VARIABLE, "").strip())
+
+    def _port_client(self, base_url: str, credentials: PortCredentials) -> Any:
+        from core.port_client import PortClient
+        from core.retry import Backoff
+
+        if self._port_client_factory is not None:
+            return self._port_client_factory(base_url, credentials)
+        return PortClient(base_url, credentials, backoff=Backoff(attempts=2, base_seconds=0.3))
+
+    def check_port(self, base_url: str, credentials: PortCredentials) -> str:
+        """Get a token and read the organization: its name, or raise WizardError saying why not."""
+        with self._port_client(base_url.rstrip("/"), credentials) as client:
+            client.authenticate()
+            return client.organization_name() or "(unnamed organization)"
+
+    def list_webhooks(self, base_url: str, credentials: PortCredentials) -> list[WebhookChoice]:
+        with self._port_client(base_url.rstrip("/"), credentials) as client:
+            webhooks = client.list_webhooks()
+        choices = [WebhookChoice(str(w.get("identifier") or ""), str(w.get("title") or ""))
+                   for w in webhooks if w.get("identifier")]
+        return sorted(choices, key=lambda choice: choice.identifier)
+
+    # -- AWS -------------------------------------------------------------------------
+    def settings(self, settings: InstallSettings) -> InstallSettings:
+        """The settings with the injected AWS endpoint (moto in tests)."""
+        if self.aws_endpoint_url and not settings.aws_endpoint_url:
+            import dataclasses
+
+            return dataclasses.replace(settings, aws_endpoint_url=self.aws_endpoint_url)
+        return settings
+
+    def aws_profiles(self) -> list[str]:
+        import botocore.session
+
+        try:
+            return sorted(botocore.session.Session().available_profiles)
+        except Exception:  # noqa: BLE001 - a broken config only means no list
+            return []
+
+    def _client(self, settings: InstallSettings, service: str, retries: int | None = None) -> Any:
+        from botocore.config import Config
+
+        from core.aws import CLIENT_CONFIG, make_session
+
+        settings = self.settings(settings)
+        session = make_session(settings)
+        config = CLIENT_CONFIG
+        if retries is not None:
+            config = CLIENT_CONFIG.merge(Config(retries={"mode": "standard", "max_attempts": retries}))
+        return session.client(service, endpoint_url=settings.aws_endpoint_url or None, config=config)
+
+    def check_aws(self, settings: InstallSettings) -> AwsIdentity:
+        """sts get-caller-identity, then an IAM policy simulation of what the install needs."""
+        import botocore.exceptions
+
+        from core.aws import explain_aws_error
+
+        try:
+            identity = self._client(settings, "sts", retries=2).get_caller_identity()
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+            raise explain_aws_error(error, "check your AWS identity (sts get-caller-identity)") from None
+        arn = identity.get("Arn", "")
+        denied, note = self._simulate(settings, arn)
+        return AwsIdentity(identity.get("Account", ""), arn, identity.get("UserId", ""), denied, note)
+
+    def _simulate(self, settings: InstallSettings, arn: str) -> tuple[tuple[str, ...], str]:
+        source = principal_arn(arn)
+        if not source:
+            return (), ("permissions not checked: this identity type cannot be simulated; the install "
+                        "needs CloudFormation, IAM role, Lambda, SQS, EventBridge and CloudWatch Logs access")
+        try:
+            iam = self._client(settings, "iam", retries=1)
+            denied: list[str] = []
+            for start in range(0, len(REQUIRED_ACTIONS), 20):
+                answer = iam.simulate_principal_policy(PolicySourceArn=source,
+                                                       ActionNames=list(REQUIRED_ACTIONS[start:start + 20]))
+                denied += [result["EvalActionName"] for result in answer.get("EvaluationResults", [])
+                           if result.get("EvalDecision") != "allowed"]
+            return tuple(denied), ""
+        except Exception as error:  # noqa: BLE001 - any failure here only means "not checked"
+            reason = _short_reason(error)
+            return (), (f"permissions not checked ({reason}): the install needs CloudFormation, "
+                        "IAM role, Lambda, SQS, EventBridge and CloudWatch Logs access; a missing "
+                        "one shows up as the deploy's first failure")
+
+    def cloudtrail(self, settings: InstallSettings) -> TrailStatus:
+        """Whether a trail records API calls in the region (API-call events depend on one)."""
+        try:
+            client = self._client(settings, "cloudtrail", retries=2)
+            trails = client.describe_trails(includeShadowTrails=True).get("trailList", [])
+            logging, other = [], []
+            for trail in trails:
+                name = trail.get("Name", "")
+                try:
+                    status = client.get_trail_status(Name=trail.get("TrailARN") or name)
+                    (logging if status.get("IsLogging") else other).append(name)
+                except Exception:  # noqa: BLE001
+                    other.append(name)
+            return TrailStatus(tuple(logging), tuple(other))
+        except Exception as error:  # noqa: BLE001
+            return TrailStatus(error=_short_reason(error))
+
+    # -- review and install ------------------------------------------------------------
+    def review(self, settings: InstallSettings, credentials: PortCredentials) -> ReviewResult:
+        """The Port plan and the stack's change set; the change set is deleted again."""
+        import botocore.exceptions
+
+        from core.aws import explain_aws_error
+        from core.install import PLACEHOLDER_WEBHOOK_URL
+        from core.port_setup import PortSetup
+        from core.resources import template_path
+        from core.stack_deployer import StackDeployer
+        from core.stack_parameters import stack_parameters
+
+        settings = self.settings(settings)
+        result = ReviewResult()
+        with self._port_client(settings.port_api_url, credentials) as client:
+            outcome = PortSetup(client, settings, _drop, self.environ.get("PORT_WEBHOOK_SECRET", "")
+                                ).run(write=False)
+        result.port_items = list(outcome.items)
+        collected: list[ProgressEvent] = []
+        try:
+            cloudformation = self._client(settings, "cloudformation")
+            deployer = StackDeployer(cloudformation, collected.append,
+                                     poll_seconds=min(self.poll_seconds, 1.0))
+            template = template_path().read_text()
+            parameters = stack_parameters(settings, outcome.webhook.url or PLACEHOLDER_WEBHOOK_URL,
+                                          outcome.webhook.secret)
+            plan = deployer.inspect(settings.stack_name, template, parameters)
+            result.stack_change, result.stack_detail = plan.change, plan.detail
+            if plan.blocker:
+                result.notes.append(plan.blocker)
+            elif plan.status in ("ROLLBACK_COMPLETE",) or plan.status.endswith("_IN_PROGRESS") and \
+                    plan.status != "REVIEW_IN_PROGRESS":
+                result.notes.append("the resource list appears when the deploy starts: " + plan.detail)
+            elif plan.change is not Change.NO_CHANGE:
+                collected.clear()
+                prepared = deployer.prepare(settings.stack_name, template, parameters)
+                try:
+                    result.resources = [event for event in collected if isinstance(event, PlanItem)]
+                    result.notes += [event.message for event in collected if isinstance(event, Notice)]
+                finally:
+                    deployer.discard(prepared)
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+            raise explain_aws_error(error, f"plan the stack {settings.stack_name}") from None
+        if not outcome.webhook.url:
+            result.notes.append("the webhook's ingest URL is known once the webhook is created; the "
+                                "change set above was made with a placeholder URL")
+        return result
+
+    def install(self, settings: InstallSettings, credentials: PortCredentials, report: Reporter) -> Any:
+        """The whole install (core.install.Installer). Raises core.install.InstallFailed."""
+        from core.install import Installer
+
+        installer = Installer(self.settings(settings), credentials, report,
+                              webhook_secret=self.environ.get("PORT_WEBHOOK_SECRET", ""),
+                              poll_seconds=self.poll_seconds)
+        return installer.run()
+
+    def stack_resources(self, settings: InstallSettings) -> list[ResourceState]:
+        client = self._client(settings, "cloudformation", retries=2)
+        answer = client.describe_stack_resources(StackName=settings.stack_name)
+        return [ResourceState(item.get("LogicalResourceId", ""), item.get("ResourceType", ""),
+                              item.get("ResourceStatus", ""), item.get("ResourceStatusReason", ""))
+                for item in answer.get("StackResources", []) if item.get("LogicalResourceId")]
+
+    # -- troubleshooting ---------------------------------------------------------------
+    def log_group(self, settings: InstallSettings) -> tuple[str, str]:
+        """The function's real log group (its LoggingConfig, else /aws/lambda/NAME) and where it came from."""
+        default = f"/aws/lambda/{settings.lambda_function_name}"
+        try:
+            function = self._client(settings, "lambda", retries=2).get_function_configuration(
+                FunctionName=settings.lambda_function_name)
+        except Exception as error:  # noqa: BLE001
+            return default, f"default for the function name ({_short_reason(error)})"
+        group = (function.get("LoggingConfig") or {}).get("LogGroup")
+        if group:
+            return group, "the function's LoggingConfig"
+        return default, "the default for the function (no LoggingConfig)"
+
+    def tail(self, settings: InstallSettings, log_group: str, should_stop: Callable[[], bool],
+             since_seconds: float = 600) -> Iterator[list[Any]]:
+        """Batches of new log lines (core.log_tail.LogLine), oldest first, each line once.
+
+        One FilterLogEvents round per batch (core.log_tail.LogTail keeps the no-duplicates,
+        no-gaps bookkeeping), an empty batch when nothing is new, until should_stop().
+        """
+        from core.log_tail import LogTail
+
+        tail = LogTail(self._client(settings, "logs", retries=3), log_group, since_seconds,
+                       poll_seconds=self.poll_seconds)
+        while not should_stop():
+            yield tail.poll()
+            deadline = time.monotonic() + self.poll_seconds
+            while time.monotonic() < deadline and not should_stop():
+                time.sleep(0.05)
+
+    def hop_checks(self, settings: InstallSettings, credentials: PortCredentials | None
+                   ) -> Iterator[HopCheck]:
+        """core.status_checks, one hop at a time, as each completes."""
+        from core.status_checks import iter_checks
+
+        kwargs: dict[str, Any] = {}
+        if self._port_client_factory is not None:
+            kwargs["port_client_factory"] = self._port_client_factory
+        for check in iter_checks(self.settings(settings), credentials, **kwargs):
+            ok = None if check.skipped else check.ok
+            detail = check.figure
+            if check.detail:
+                detail += f" ({check.detail})"
+            if not check.ok and check.fix:
+                detail += f": {check.fix}"
+            yield HopCheck(check.name, ok, detail)
+
+
+def principal_arn(arn: str) -> str:
+    """The IAM ARN to simulate for a caller ARN; "" when there is none (root, federated...)."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6:
+        return ""
+    partition, service, account, resource = parts[1], parts[2], parts[4], parts[5]
+    if service == "iam" and resource.startswith(("user/", "role/")):
+        return arn
+    if service == "sts" and resource.startswith("assumed-role/"):
+        role = resource.split("/")[1]
+        return f"arn:{partition}:iam::{account}:role/{role}"
+    return ""
+
+
+def explain(error: BaseException) -> str:
+    """A message fit for the screen: our errors say what to do; others get their type named."""
+    if isinstance(error, WizardError):
+        return str(error)
+    import botocore.exceptions
+
+    from core.aws import explain_aws_error
+
+    if isinstance(error, botocore.exceptions.BotoCoreError | botocore.exceptions.ClientError):
+        return str(explain_aws_error(error, "talk to AWS"))
+    return f"unexpected error ({type(error).__name__}): {error}"
+
+
+def _short_reason(error: BaseException) -> str:
+    import botocore.exceptions
+
+    if isinstance(error, botocore.exceptions.ClientError):
+        details = error.response.get("Error", {})
+        return f"{details.get('Code', '')}: {details.get('Message', '')}".strip(": ")
+    if isinstance(error, AwsAccessError):
+        return str(error)
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text[:160]
+
+
+def _drop(_event: ProgressEvent) -> None:
+    pass

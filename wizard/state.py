@@ -1,0 +1,203 @@
+"""The wizard's answers in one place, and where they are kept between runs.
+
+`WizardState` survives Back (screens read it when built and write it on Next) and a
+failed deploy: the non-secret answers are saved to a state file after every step, in
+the `--answers` format, and pre-filled on the next run. Credentials are never saved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.answers import dump_answers, load_answers
+from core.errors import InputError
+from core.event_sources import DEFAULT_EVENT_SOURCES
+from core.settings import DEFAULT_PORT_BASE_URL, InstallSettings, SettingsBuilder, validate
+
+PORT_REGIONS: dict[str, str] = {
+    "eu": DEFAULT_PORT_BASE_URL,
+    "us": "https://api.us.getport.io",
+}
+STEPS: tuple[str, ...] = ("welcome", "port", "aws", "sources", "webhook", "names", "review", "deploy",
+                          "done")
+STEP_TITLES: dict[str, str] = {
+    "welcome": "Welcome",
+    "port": "Port",
+    "aws": "AWS",
+    "sources": "Event sources",
+    "webhook": "Webhook",
+    "names": "Names and advanced",
+    "review": "Review",
+    "deploy": "Deploy",
+    "done": "Done",
+}
+WEBHOOK_MODES = ("create", "reuse", "url")
+URL_PLACEHOLDER = "${PORT_WEBHOOK_URL}"
+
+
+@dataclass
+class WizardState:
+    """Everything the user answered so far. Secrets live here only for the session."""
+
+    port_base_url: str = DEFAULT_PORT_BASE_URL
+    client_id: str = field(default="", repr=False)
+    client_secret: str = field(default="", repr=False)
+    organization: str = ""  # who answered the last successful Port check
+    checked_port: tuple[str, str, str] | None = field(default=None, repr=False)
+    aws_profile: str | None = None
+    aws_region: str = "us-east-1"
+    aws_account: str = ""
+    aws_arn: str = ""
+    checked_aws: tuple[str | None, str] | None = None
+    event_sources: tuple[str, ...] = DEFAULT_EVENT_SOURCES
+    webhook_mode: str = "create"
+    webhook_identifier: str = "aws_ingest"
+    webhook_url: str = field(default="", repr=False)  # holds the webhook key: a secret
+    integration_id: str = "aws-serverless"
+    stack_name: str = "port-aws-serverless"
+    queue_name: str = "port-aws-events-queue"
+    lambda_function_name: str = "port-aws-event-processor"
+    batch_size: int = 10
+    batching_window_seconds: int = 5
+    log_retention_days: int = 14
+    sign_requests: bool = True
+    step: str = "welcome"  # the furthest step the user reached
+    review: Any = field(default=None, repr=False)  # backend.ReviewResult, once reviewed
+
+    # -- settings <-> answers ------------------------------------------------------------
+    @property
+    def webhook(self) -> str:
+        return self.webhook_url.strip() if self.webhook_mode == "url" else self.webhook_identifier.strip()
+
+    @property
+    def port_region(self) -> str:
+        for name, url in PORT_REGIONS.items():
+            if self.port_base_url.rstrip("/") == url:
+                return name
+        return "custom"
+
+    def settings(self, aws_endpoint_url: str | None = None) -> InstallSettings:
+        return InstallSettings(
+            port_base_url=self.port_base_url.strip(),
+            aws_region=self.aws_region.strip(),
+            aws_profile=self.aws_profile or None,
+            aws_endpoint_url=aws_endpoint_url,
+            integration_id=self.integration_id.strip(),
+            stack_name=self.stack_name.strip(),
+            queue_name=self.queue_name.strip(),
+            lambda_function_name=self.lambda_function_name.strip(),
+            webhook=self.webhook,
+            event_sources=tuple(self.event_sources),
+            batch_size=self.batch_size,
+            batching_window_seconds=self.batching_window_seconds,
+            log_retention_days=self.log_retention_days,
+            sign_requests=self.sign_requests,
+        )
+
+    def problems(self) -> list[str]:
+        return validate(self.settings())
+
+    def apply_settings(self, settings: InstallSettings) -> None:
+        """Pre-fill from settings (a saved state file or an answers file)."""
+        self.port_base_url = settings.port_base_url
+        self.aws_region = settings.aws_region
+        self.aws_profile = settings.aws_profile
+        self.integration_id = settings.integration_id
+        self.stack_name = settings.stack_name
+        self.queue_name = settings.queue_name
+        self.lambda_function_name = settings.lambda_function_name
+        self.event_sources = tuple(settings.event_sources)
+        self.batch_size = settings.batch_size
+        self.batching_window_seconds = settings.batching_window_seconds
+        self.log_retention_days = settings.log_retention_days
+        self.sign_requests = settings.sign_requests
+        try:
+            ref = settings.webhook_ref
+        except InputError:
+            return
+        if ref.managed:
+            self.webhook_identifier = ref.identifier or ""
+        else:
+            self.webhook_mode = "url"
+            self.webhook_url = ref.ingest_url or ""
+
+    def shareable_answers(self) -> str:
+        """YAML for `--answers`: no credentials, and a pasted ingest URL (it holds the key) as ${VAR}."""
+        settings = self.settings()
+        if self.webhook_mode == "url":
+            settings = dataclasses.replace(settings, webhook=URL_PLACEHOLDER)
+        text = dump_answers(settings)
+        if self.webhook_mode == "url":
+            text = text.replace(
+                "# Port credentials are not saved",
+                "# The ingest URL holds the webhook key: export PORT_WEBHOOK_URL before using this file.\n"
+                "# Port credentials are not saved",
+            )
+        return text
+
+
+def default_state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_STATE_HOME") or str(Path(environ.get("HOME") or Path.home()) / ".local" / "state")
+    return Path(base) / "port-aws-wizard"
+
+
+class StateStore:
+    """Saves the answers (answers.yml, the `--answers` format) and the step reached (session.json)."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory or default_state_dir()
+
+    @property
+    def answers_path(self) -> Path:
+        return self.directory / "answers.yml"
+
+    @property
+    def session_path(self) -> Path:
+        return self.directory / "session.json"
+
+    def save(self, state: WizardState) -> None:
+        """Best effort: a state file that cannot be written must not stop an install."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            saved = dataclasses.replace(state)
+            if state.webhook_mode == "url":  # never write the webhook key to disk
+                saved.webhook_mode = "create"
+            self.answers_path.write_text(saved.shareable_answers(), encoding="utf-8")
+            session = {"step": state.step, "webhook_mode": state.webhook_mode}
+            self.session_path.write_text(json.dumps(session), encoding="utf-8")
+        except (OSError, InputError):
+            pass
+
+    def load(self, state: WizardState) -> bool:
+        """Fill `state` from the last run; False when there is nothing (usable) saved."""
+        if not self.answers_path.exists():
+            return False
+        try:
+            values, _secrets = load_answers(self.answers_path, {})
+            settings = InstallSettings(**SettingsBuilder().apply(values, "saved answers").values)
+        except (InputError, TypeError):
+            return False
+        state.apply_settings(settings)
+        try:
+            session = json.loads(self.session_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            session = {}
+        step = session.get("step")
+        if step in STEPS:
+            state.step = step
+        if session.get("webhook_mode") in WEBHOOK_MODES:
+            state.webhook_mode = session["webhook_mode"]
+        return True
+
+    def clear(self) -> None:
+        for path in (self.answers_path, self.session_path):
+            with contextlib.suppress(OSError):
+                path.unlink()
