@@ -1,18 +1,21 @@
 """Forward SQS records (EventBridge events) to Port's ingest webhook.
 
 This module is the Lambda's inline code (cloudformation/aws-serverless.template, handler
-index.handler), so it uses the standard library only. Regenerate the template after an
-edit: python -m core.template_code --write
+index.handler), with core/describers.py appended, so it uses the standard library only
+(boto3, when the runtime has it, only for enrichment). Regenerate the template after an
+edit of either: python -m core.template_code --write
 
 The handler returns batchItemFailures with exactly the records that did not get a 2xx:
 SQS redelivers those and moves them to the dead-letter queue after a few receives.
 Environment: PORT_WEBHOOK_URL (required), PORT_WEBHOOK_SECRET (optional HMAC key),
-PORT_SIGNATURE_HEADER, PORT_CONCURRENCY, PORT_MAX_ATTEMPTS, PORT_REQUEST_TIMEOUT.
+PORT_SIGNATURE_HEADER, PORT_CONCURRENCY, PORT_MAX_ATTEMPTS, PORT_REQUEST_TIMEOUT,
+PORT_ENRICH ("true": describe the resource an event names and add it, docs/contracts.md).
 The URL holds the webhook key and is never logged, nor is the secret.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -28,6 +31,9 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+with contextlib.suppress(ImportError):  # in the Lambda: appended below by core.template_code
+    from core.describers import describe, event_resource, gone_document
+
 MAX_BODY_BYTES = 512 * 1024  # Port's ingest answers 413 above this
 RETRY_STATUSES = frozenset({408, 425, 429})
 BACKOFF_BASE = 0.25
@@ -41,6 +47,8 @@ _log_lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _ssl_context: ssl.SSLContext | None = None
+_clients: dict[tuple[str, str], Any] = {}
+_clients_lock = threading.Lock()
 
 
 class Config:
@@ -53,6 +61,7 @@ class Config:
         self.concurrency = max(1, int(env.get("PORT_CONCURRENCY") or 10))
         self.max_attempts = max(1, int(env.get("PORT_MAX_ATTEMPTS") or 6))
         self.request_timeout = float(env.get("PORT_REQUEST_TIMEOUT") or 10)
+        self.enrich = (env.get("PORT_ENRICH") or "").lower() == "true"
         parts = urlsplit(self.url)
         self.https = parts.scheme == "https"
         self.valid = parts.scheme in ("http", "https") and bool(parts.hostname)
@@ -107,7 +116,7 @@ def _process(config: Config, record: dict, deadline: float) -> bool:
     }
     ok = False
     try:
-        body, line["eventId"], trimmed = build_body(record)
+        body, line["eventId"], trimmed = build_body(record, enrich=config.enrich, line=line)
         if trimmed:
             line["trimmed"] = trimmed
         if not config.valid:
@@ -129,8 +138,13 @@ class RejectedRecord(ValueError):
     """A record that cannot be forwarded as it is (bad JSON, unknown shape, too large)."""
 
 
-def build_body(record: dict) -> tuple[bytes, str | None, list[str]]:
-    """The bytes to POST for one SQS record, its event id, and what was trimmed."""
+def build_body(record: dict, enrich: bool = False, line: dict | None = None
+               ) -> tuple[bytes, str | None, list[str]]:
+    """The bytes to POST for one SQS record, its event id, and what was trimmed.
+
+    With enrich, the resource the event names is described and added (or the body says
+    it is gone); what enrichment did goes to line["enriched"] for the log.
+    """
     raw = record.get("body") or ""
     try:
         data = json.loads(raw)
@@ -158,8 +172,54 @@ def build_body(record: dict) -> tuple[bytes, str | None, list[str]]:
         "messageId": record.get("messageId"),
     }
     envelope = {"metadata": metadata, "event": data}
+    if enrich:
+        envelope = enrich_envelope(envelope, line if line is not None else {})
     body, trimmed = _fit(envelope)
     return body, metadata["eventId"], trimmed
+
+
+def enrich_envelope(envelope: dict, line: dict) -> dict:
+    """Add the described resource; a resource that no longer exists makes a delete body.
+
+    Any failure (no boto3, no permission, throttling) leaves the plain envelope, with the
+    reason in metadata.enrichmentError: the event mappings still apply.
+    """
+    metadata = envelope["metadata"]
+    account, region = metadata["account"] or "", metadata["region"] or ""
+    try:
+        found = event_resource(envelope["event"], account, region)
+        if found is None:
+            return envelope
+        kind, identifier = found
+        metadata["kind"] = kind
+        resource = describe(kind, _client_factory(region), account, region, identifier)
+    except Exception as exc:
+        metadata["enrichmentError"] = line["enriched"] = f"{type(exc).__name__}: {exc}"[:300]
+        return envelope
+    if resource is None:
+        line["enriched"] = "gone"
+        metadata["resourceGone"] = True
+        return {"metadata": metadata, "resource": gone_document(kind, identifier)}
+    line["enriched"] = kind
+    envelope["resource"] = resource
+    return envelope
+
+
+def _client_factory(region: str) -> Any:
+    """boto3 clients for the region, created once per container (creation is not thread-safe)."""
+    def client(service: str) -> Any:
+        key = (service, region)
+        if key not in _clients:
+            import boto3
+            from botocore.config import Config
+
+            with _clients_lock:
+                if key not in _clients:
+                    config = Config(connect_timeout=3, read_timeout=5,
+                                    retries={"mode": "standard", "max_attempts": 3})
+                    _clients[key] = boto3.client(service, region_name=region, config=config)
+        return _clients[key]
+    return client
 
 
 def _encode(value: Any) -> bytes:
@@ -175,7 +235,12 @@ def _fit(envelope: dict) -> tuple[bytes, list[str]]:
     """
     body = _encode(envelope)
     trimmed: list[str] = []
-    detail = envelope["event"].get("detail")
+    if len(body) > MAX_BODY_BYTES and "event" in envelope and "resource" in envelope:
+        del envelope["resource"]  # the event mappings still apply without it
+        trimmed.append("resource")
+        envelope["metadata"]["trimmed"] = trimmed
+        body = _encode(envelope)
+    detail = (envelope.get("event") or {}).get("detail")
     while len(body) > MAX_BODY_BYTES:
         path = _trim_largest(detail, "detail") if isinstance(detail, (dict, list)) else None
         if path is None or len(trimmed) >= 200:
@@ -214,8 +279,7 @@ def _deliver(config: Config, body: bytes, deadline: float, line: dict) -> bool:
     """POST with retries on 408/425/429/5xx and network errors while the budget allows."""
     headers = {"Content-Type": "application/json", "User-Agent": "port-aws-forwarder/1"}
     if config.secret:
-        digest = hmac.new(config.secret, body, hashlib.sha256).hexdigest()
-        headers[config.header] = f"sha256={digest}"
+        headers[config.header] = signature(config.secret, body)
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0.05:
@@ -241,6 +305,18 @@ def _deliver(config: Config, body: bytes, deadline: float, line: dict) -> bool:
         if time.monotonic() + delay >= deadline:
             return False
         time.sleep(delay)
+
+
+def signature(secret: bytes, body: bytes) -> str:
+    """The webhook's signature header value: sha256=<hex HMAC-SHA256(secret, body)>."""
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def send(config: Config, body: bytes, budget: float) -> dict:
+    """POST one body with the forwarder's retries; the log line (ok, status, attempts)."""
+    line: dict[str, Any] = {"attempts": 0, "status": None}
+    line["ok"] = _deliver(config, body, time.monotonic() + budget, line)
+    return line
 
 
 def _delay(attempt: int, retry_after: str | None) -> float:

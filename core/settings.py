@@ -55,6 +55,7 @@ class InstallSettings:
     batching_window_seconds: int = 5
     log_retention_days: int = 14
     sign_requests: bool = True
+    enrich_events: bool = True  # the Lambda describes each event's resource
     # StackSet install (--stackset): one stack per account x region, Port set up once.
     stackset: bool = False
     accounts: tuple[str, ...] = ()

@@ -19,6 +19,7 @@ PARAMETER_NAMES: tuple[str, ...] = (
     "BatchSize",
     "MaximumBatchingWindowInSeconds",
     "LogRetentionInDays",
+    "EnableEnrichment",
 )
 
 SECRET_PARAMETERS: frozenset[str] = frozenset({"PortWebhookUrl", "PortWebhookSecret"})
@@ -36,4 +37,5 @@ def stack_parameters(settings: InstallSettings, webhook_url: str, webhook_secret
         "BatchSize": str(settings.batch_size),
         "MaximumBatchingWindowInSeconds": str(settings.batching_window_seconds),
         "LogRetentionInDays": str(settings.log_retention_days),
+        "EnableEnrichment": "true" if settings.enrich_events else "false",
     }

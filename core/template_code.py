@@ -1,7 +1,11 @@
-"""Keep the template's inline Lambda code identical to core/forwarder.py.
+"""Keep the template's inline Lambda code identical to core/forwarder.py + core/describers.py.
 
     python -m core.template_code --check   # exit 1 when the template's ZipFile differs
-    python -m core.template_code --write   # copy core/forwarder.py into the template
+    python -m core.template_code --write   # write the code into the template
+
+The Lambda gets one file (index.py): core/forwarder.py with core/describers.py appended
+(its docstring and __future__ import dropped), so both the Lambda and `sync` run the one
+describers module.
 
 Also loads the YAML template with CloudFormation's short tags (!Ref, !GetAtt, ...) for tests
 and tools that inspect it.
@@ -10,6 +14,7 @@ and tools that inspect it.
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,11 +24,25 @@ import yaml
 from core.resources import template_path
 
 FORWARDER_PATH = Path(__file__).resolve().parent / "forwarder.py"
+DESCRIBERS_PATH = Path(__file__).resolve().parent / "describers.py"
 _ZIPFILE_KEY = "ZipFile: |"
+_APPENDED = "\n\n# ---- core/describers.py (appended by core.template_code) ----\n"
+
+
+def _module_body(source: str) -> str:
+    """The module's code without its docstring and `from __future__` import."""
+    first = ast.parse(source).body[0]
+    docstring = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+    lines = source.splitlines(keepends=True)[first.end_lineno if docstring else 0:]
+    body = [line for line in lines if line.strip() != "from __future__ import annotations"]
+    return "".join(body).strip("\n") + "\n"
 
 
 def forwarder_code() -> str:
-    return FORWARDER_PATH.read_text(encoding="utf-8")
+    """The Lambda's inline code: core/forwarder.py, then core/describers.py appended."""
+    forwarder = FORWARDER_PATH.read_text(encoding="utf-8")
+    describers = _module_body(DESCRIBERS_PATH.read_text(encoding="utf-8"))
+    return forwarder.rstrip("\n") + "\n" + _APPENDED + describers
 
 
 def with_inline_code(template_text: str, code: str) -> str:
@@ -57,8 +76,8 @@ def _short_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[st
         value = loader.construct_sequence(node, deep=True)
     else:
         value = loader.construct_mapping(node, deep=True)
-    if suffix == "Ref":
-        return {"Ref": value}
+    if suffix in ("Ref", "Condition"):
+        return {suffix: value}
     if suffix == "GetAtt" and isinstance(value, str):
         value = value.split(".", 1)
     return {f"Fn::{suffix}": value}
@@ -78,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core.template_code", description=__doc__)
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--check", action="store_true", help="fail when the inline code differs")
-    mode.add_argument("--write", action="store_true", help="write core/forwarder.py inline")
+    mode.add_argument("--write", action="store_true",
+                      help="write core/forwarder.py + core/describers.py inline")
     args = parser.parse_args(argv)
     path = template_path()
     current = path.read_text(encoding="utf-8")
@@ -90,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if wanted != current:
         print(
-            f"{path}: inline code differs from {FORWARDER_PATH}; run python -m core.template_code --write",
+            f"{path}: inline code differs from {FORWARDER_PATH} + {DESCRIBERS_PATH.name}; "
+            "run python -m core.template_code --write",
             file=sys.stderr,
         )
         return 1

@@ -70,13 +70,15 @@ def test_parameters_match_the_installer_both_ways() -> None:
     assert "Default" not in parameters["PortWebhookUrl"]
 
 
-def test_the_lambda_gets_url_secret_and_header_from_parameters() -> None:
+def test_the_lambda_gets_url_secret_header_and_enrichment_from_parameters() -> None:
     variables = RESOURCES["Function"]["Properties"]["Environment"]["Variables"]
     assert variables == {
         "PORT_WEBHOOK_URL": {"Ref": "PortWebhookUrl"},
         "PORT_WEBHOOK_SECRET": {"Ref": "PortWebhookSecret"},
         "PORT_SIGNATURE_HEADER": {"Ref": "PortWebhookSignatureHeader"},
+        "PORT_ENRICH": {"Ref": "EnableEnrichment"},
     }
+    assert TEMPLATE["Parameters"]["EnableEnrichment"]["Default"] == "true"
 
 
 def test_queue_is_encrypted_and_redrives_to_a_14_day_dead_letter_queue() -> None:
@@ -122,11 +124,12 @@ def test_rule_matches_the_chosen_sources_and_dead_letters_undeliverable_events()
     assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
 
 
-def test_role_has_no_fixed_name_and_reaches_only_this_queue_and_log_group() -> None:
+def test_role_has_no_fixed_name_and_writes_only_to_this_queue_and_log_group() -> None:
     role = RESOURCES["FunctionRole"]["Properties"]
     assert "RoleName" not in role
     assert "ManagedPolicyArns" not in role
-    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    forward = [p for p in role["Policies"] if "PolicyName" in p]
+    statements = [s for p in forward for s in p["PolicyDocument"]["Statement"]]
     resources = {json.dumps(s["Resource"], sort_keys=True) for s in statements}
     assert resources == {
         json.dumps({"Fn::GetAtt": ["Queue", "Arn"]}),
@@ -135,6 +138,23 @@ def test_role_has_no_fixed_name_and_reaches_only_this_queue_and_log_group() -> N
     actions = {a for s in statements for a in s["Action"]}
     assert not any("*" in a for a in actions)
     assert "sqs:SendMessage" not in actions and "logs:CreateLogGroup" not in actions
+
+
+def test_enrichment_reads_only_the_chosen_sources_and_only_when_enabled() -> None:
+    """The describe policy exists only with EnableEnrichment; each statement, only with its source."""
+    (conditional,) = [p for p in RESOURCES["FunctionRole"]["Properties"]["Policies"] if "Fn::If" in p]
+    condition, policy, otherwise = conditional["Fn::If"]
+    assert condition == "Enrich" and otherwise == {"Ref": "AWS::NoValue"}
+    assert TEMPLATE["Conditions"]["Enrich"] == {"Fn::Equals": [{"Ref": "EnableEnrichment"}, "true"]}
+    sources = set()
+    for statement in policy["PolicyDocument"]["Statement"]:
+        name, allowed, absent = statement["Fn::If"]
+        assert absent == {"Ref": "AWS::NoValue"}
+        assert all(a.split(":")[1].startswith(("Describe", "Get", "List")) for a in allowed["Action"])
+        condition = TEMPLATE["Conditions"][name]["Fn::And"]
+        assert condition[0] == {"Condition": "Enrich"}
+        sources.add(condition[1]["Fn::Not"][0]["Fn::Equals"][0]["Fn::Select"][1]["Fn::Split"][0])
+    assert sources == set(DEFAULT_EVENT_SOURCES)
 
 
 def test_function_logs_to_its_own_log_group_with_retention() -> None:
