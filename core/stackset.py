@@ -21,6 +21,7 @@ core/stackset_permissions.py.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 import uuid
@@ -30,7 +31,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from core.aws import explain_aws_error
+from core.aws import explain_aws_error, make_client, make_session
 from core.errors import StackDeployError
 from core.port_only_command import CAPABILITIES
 from core.progress import (
@@ -217,6 +218,11 @@ class StackSetStatus:
         return bool(self.instances) and all(
             instance.status == "CURRENT" and instance.detailed_status in ("", "SUCCEEDED")
             for instance in self.instances)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "permission_model": self.permission_model,
+                "healthy": self.healthy, "last_operation": self.last_operation,
+                "instances": [dataclasses.asdict(instance) for instance in self.instances]}
 
     def lines(self) -> list[str]:
         head = f"StackSet {self.name}: {self.status}, {self.permission_model}, " \
@@ -573,6 +579,35 @@ def plan_stackset(cloudformation_client: Any, config: StackSetConfig, template_b
     return items
 
 
+def find_stackset(settings: InstallSettings) -> tuple[Any, StackSetStatus] | None:
+    """(CloudFormation client, status) when --stack-name names a StackSet in --aws-region.
+
+    For `status` and `uninstall`: they find a StackSet install without --stackset. When
+    the lookup itself fails, a StackSet install (settings.stackset) gets the error
+    explained; any other install is taken to be a single stack (None).
+    """
+    try:
+        client = make_client(make_session(settings), "cloudformation", settings)
+        if not settings.stackset and _stack_exists(client, settings.stack_name):
+            return None  # a single-stack install
+        status = stackset_status(client, settings.stack_name)
+    except (BotoCoreError, ClientError) as error:
+        if settings.stackset:
+            raise explain_aws_error(error, f"read the StackSet {settings.stack_name}") from None
+        return None
+    return (client, status) if status is not None else None
+
+
+def _stack_exists(cloudformation_client: Any, name: str) -> bool:
+    try:
+        stacks = cloudformation_client.describe_stacks(StackName=name)["Stacks"]
+    except ClientError as error:
+        if "does not exist" in error.response.get("Error", {}).get("Message", ""):
+            return False
+        raise
+    return any(stack.get("StackStatus") != "DELETE_COMPLETE" for stack in stacks)
+
+
 def stackset_status(cloudformation_client: Any, name: str) -> StackSetStatus | None:
     """The StackSet and its instances, or None when there is no StackSet called `name`."""
     return StackSetDeployer(cloudformation_client, lambda _event: None).status(name)
@@ -581,8 +616,11 @@ def stackset_status(cloudformation_client: Any, name: str) -> StackSetStatus | N
 def delete_stackset(cloudformation_client: Any, name: str, report: Reporter,
                     poll_seconds: float = 5.0, **deployer_options: Any) -> bool:
     """Delete a StackSet install: instances first (RetainStacks=False, watched), then the set."""
-    return StackSetDeployer(cloudformation_client, report, poll_seconds,
-                            **deployer_options).delete(name)
+    try:
+        return StackSetDeployer(cloudformation_client, report, poll_seconds,
+                                **deployer_options).delete(name)
+    except (BotoCoreError, ClientError) as error:
+        raise explain_aws_error(error, f"delete the StackSet {name}") from None
 
 
 def description(parameters: Mapping[str, str]) -> str:

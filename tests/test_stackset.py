@@ -534,3 +534,34 @@ def test_settled_event_lists_every_instance_for_the_console() -> None:
     out = io.StringIO()
     ConsoleReporter(out)(StackSetSettled(NAME, Change.NO_CHANGE, True, (f"{OTHER}/us-east-1: CURRENT",)))
     assert out.getvalue() == f"StackSet {NAME}: no change, 1 instance(s)\n  {OTHER}/us-east-1: CURRENT\n"
+
+
+# -- the status and uninstall commands on a StackSet install (moto) ---------------------------
+
+def test_status_and_uninstall_commands_find_a_stackset_install_by_its_name(
+        stackset_stack_names: None, aws_client: Callable[..., Any], aws_endpoint: str) -> None:
+    from core.ops_commands import status_main, uninstall_main
+
+    settings = InstallSettings(stackset=True, accounts=(ADMIN, OTHER), regions=("us-east-1",),
+                               stack_name=unique_name("set"), queue_name=unique_name("events"),
+                               lambda_function_name=unique_name("forwarder"))
+    StackSetDeployer(aws_client("cloudformation"), lambda _e: None, poll_seconds=0).deploy(
+        StackSetConfig.from_settings(settings, ADMIN), template_path().read_text(),
+        stack_parameters(settings, "https://ingest.example/key", ""))
+    environ = {"AWS_ENDPOINT_URL": aws_endpoint}
+    argv = ["--stack-name", settings.stack_name]
+
+    out = io.StringIO()
+    assert status_main(argv, environ, out, io.StringIO()) == 0
+    assert f"  {OTHER}/us-east-1: CURRENT (SUCCEEDED)" in out.getvalue()
+    assert "All instances are current." in out.getvalue()
+
+    out, err = io.StringIO(), io.StringIO()
+    assert uninstall_main([*argv, "--yes"], environ, out, err) == 0, err.getvalue()
+    text = out.getvalue()
+    assert text.index(f"delete aws  instance    {OTHER}/us-east-1") < text.index(
+        f"delete aws  stackset    {settings.stack_name}")
+    assert f"{OTHER} us-east-1       delete  SUCCEEDED" in text
+    assert f"Removed: StackSet {settings.stack_name} (2 instances)" in text
+    assert moto_stack(OTHER, "us-east-1", settings.stack_name) is None
+    assert stackset_status(aws_client("cloudformation"), settings.stack_name) is None
