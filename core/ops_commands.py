@@ -13,7 +13,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from core.credentials import credentials_from
 from core.errors import InputError, WizardError
@@ -102,9 +102,13 @@ def status_main(argv: Sequence[str], environ: Mapping[str, str] | None = None,
 
 
 def _status(context: Context, args: argparse.Namespace) -> int:
+    from core.stackset import find_stackset
     from core.status_checks import iter_checks
 
     settings = context.settings
+    stackset = find_stackset(settings)
+    if stackset is not None:  # a StackSet install (--stackset): its instances, per account/region
+        return _stackset_status(context, args, stackset[1])
     results = []
     if not args.json:
         context.print(f"Status of stack {settings.stack_name} in {settings.aws_region}:")
@@ -132,6 +136,17 @@ def _status(context: Context, args: argparse.Namespace) -> int:
         skipped = sum(result.skipped for result in results)
         context.print("All checks passed" + (f" ({skipped} skipped)." if skipped else "."))
     return 1 if failed else 0
+
+
+def _stackset_status(context: Context, args: argparse.Namespace, status: Any) -> int:
+    if args.json:
+        context.print(json.dumps({"ok": status.healthy, "stackset": status.to_dict()}, indent=2))
+    else:
+        for line in status.lines():
+            context.print(line)
+        context.print("All instances are current." if status.healthy else
+                      "Not every instance is CURRENT: run the install again to converge them.")
+    return 0 if status.healthy else 1
 
 
 # -- logs ----------------------------------------------------------------------------------
@@ -264,6 +279,7 @@ def _uninstall(context: Context, args: argparse.Namespace, stdin: TextIO | None)
                               remove_port_resources=args.remove_port_resources,
                               delete_blueprints=args.delete_blueprints)
     plan = uninstaller.plan()
+    stackset = _plan_stackset_delete(context, plan)
     if plan.nothing_to_remove:
         context.print("Nothing to remove:")
         for item in plan.items:
@@ -284,8 +300,31 @@ def _uninstall(context: Context, args: argparse.Namespace, stdin: TextIO | None)
     if not _confirm(context, "Delete these?", args.yes, stdin):
         context.print("Nothing was deleted.")
         return 1
+    if stackset is not None:  # instances first, then the set; then Port as planned
+        from core.stackset import delete_stackset
+
+        delete_stackset(stackset[0], stackset[1].name, ConsoleReporter(context.out))
     result = uninstaller.run(plan)
+    if stackset is not None:
+        result.removed.insert(0, f"StackSet {stackset[1].name} ({len(stackset[1].instances)} instances)")
     context.print("Removed: " + (", ".join(result.removed) or "nothing"))
     for identifier, reason in result.kept_blueprints.items():
         context.print(f"Kept blueprint {identifier}: {reason}")
     return 0
+
+
+def _plan_stackset_delete(context: Context, plan: Any) -> Any:
+    """A StackSet install: list its instances and the set in the plan (replacing "stack not found")."""
+    from core.progress import Change, PlanItem
+    from core.stackset import find_stackset
+
+    found = None if plan.stack_id else find_stackset(context.settings)
+    if found is None:
+        return None
+    status = found[1]
+    plan.items[:] = [item for item in plan.items if item.kind != "stack"]
+    instances = [PlanItem("aws", "instance", instance.label, Change.DELETE, instance.status)
+                 for instance in status.instances]
+    detail = f"{status.permission_model}; after its {len(instances)} instance(s)"
+    plan.items[:0] = [*instances, PlanItem("aws", "stackset", status.name, Change.DELETE, detail)]
+    return found
