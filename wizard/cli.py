@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import os
 import sys
 from collections.abc import Sequence
@@ -23,6 +24,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "logs": ("core.ops_commands:logs_main", "show or follow the forwarder's log records"),
     "redrive": ("core.ops_commands:redrive_main", "move dead-letter messages back to the queue"),
     "uninstall": ("core.ops_commands:uninstall_main", "delete the stack (and, if asked, the Port objects)"),
+    "sandbox": ("core.sandbox.headless:main",
+                "install into a local AWS and Port, send sample events, show the entities"),
 }
 
 EXIT_INTERRUPTED = 130
@@ -60,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dry-run", action="store_true", default=None,
                         help="show the plan; change nothing in Port or AWS")
     parser.add_argument("--no-tui", action="store_true", help="never open the full-screen wizard")
+    parser.add_argument("--sandbox", action="store_true",
+                        help="run against a local AWS (moto) and Port (emulator); no accounts needed")
     _add_stackset_arguments(parser)
     return parser
 
@@ -98,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_subcommand(args_list[0], args_list[1:])
         args = build_parser().parse_args(args_list)
         flags = {name: getattr(args, name) for name in INSTALL_FLAGS}
+        if args.sandbox:
+            return run_sandbox(args.answers, flags, args.no_tui)
         if not args_list and not args.no_tui and _interactive() and _tui_available():
             from wizard.app import run_app
 
@@ -113,6 +120,21 @@ def run_install(answers: str | None, flags: dict[str, object]) -> int:
     from core.install_command import run_console_install
 
     return run_console_install(answers, flags, os.environ)
+
+
+def run_sandbox(answers: str | None, flags: dict[str, object], no_tui: bool) -> int:
+    """`--sandbox`: the wizard against the sandbox; headless with --answers, --no-tui or no terminal."""
+    from core.sandbox.environment import SandboxEnvironment, SandboxOptions
+    from core.sandbox.headless import run_headless
+
+    if answers is None and not no_tui and _interactive() and _tui_available():
+        from wizard.app import WizardApp, run_app
+
+        if "sandbox" in inspect.signature(WizardApp.__init__).parameters:
+            with SandboxEnvironment(flags=flags) as sandbox:
+                return run_app(sandbox=sandbox)
+        print("note: this wizard has no sandbox panel yet; running the sandbox headless", file=sys.stderr)
+    return run_headless(answers, flags, None, 60.0, SandboxOptions())
 
 
 def _run_subcommand(name: str, argv: list[str]) -> int:

@@ -35,8 +35,12 @@ if TYPE_CHECKING:
     from core.sandbox.flow import EntityRow, SandboxFlow
 
 # Install settings the sandbox starts from (an answers file or flags may change them):
-# a short batching window, so a demo does not idle 5 s per batch.
-SANDBOX_DEFAULTS: dict[str, Any] = {"batching_window_seconds": 1}
+# - a short batching window, so a demo does not idle 5 s per batch;
+# - no enrichment: the sample events name resources (orders-db, web-cluster...) that do not
+#   exist in the sandbox's moto account, so the forwarder would describe them, find them
+#   gone and (rightly, as in AWS) forward deletes. Seeding moto with the sample resources
+#   would let the sandbox show enrichment too; until then it shows the event mappings.
+SANDBOX_DEFAULTS: dict[str, Any] = {"batching_window_seconds": 1, "enrich_events": False}
 
 # Cleared while the sandbox runs, so nothing of the user's AWS setup leaks in.
 _CLEARED_AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS",
@@ -191,6 +195,8 @@ class SandboxEnvironment:
             "AWS_REGION": self.settings.aws_region,
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            # Any SDK call made in this process (the forwarder's enrichment, for one) goes to moto.
+            "AWS_ENDPOINT_URL": self.aws_endpoint,
             "MOTO_ACCOUNT_ID": self.account,  # this sandbox's own account in moto
             "PORT_CLIENT_ID": self.credentials.client_id,
             "PORT_CLIENT_SECRET": self.credentials.client_secret,

@@ -16,6 +16,10 @@ differs from AWS in ways a user would see (../shared/notes/moto.md); here we fix
    runner (core/sandbox/runner.py) is its consumer.
 3. EventBridge delivers the `account` field in the event, as AWS does (moto's default
    input template leaves it out).
+4. A stack update keeps a function's inline ZipFile code as code: moto base64-decodes the
+   plain text on update, which corrupts the function or fails with HTTP 500.
+5. ``!Ref AWS::NoValue`` (directly or from ``!If``) removes a list item, as in AWS; moto
+   leaves a None there (the template's conditional IAM policy then fails to create).
 
 Apply with ``apply()`` / ``restore()`` (reference counted) or ``with extended(...)``; only
 the sandbox and the tests that ask for it do. The version is pinned: these patches reach
@@ -24,6 +28,7 @@ into moto internals, so another version must be checked before it is allowed.
 
 from __future__ import annotations
 
+import base64
 import io
 import threading
 import time
@@ -44,7 +49,7 @@ if moto.__version__ != PINNED_MOTO_VERSION:  # pragma: no cover - guards an upgr
         "every patch in this module against the new version and update PINNED_MOTO_VERSION"
     )
 
-from moto.awslambda.models import LambdaBackend, lambda_backends  # noqa: E402
+from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends  # noqa: E402
 from moto.cloudformation import parsing  # noqa: E402
 from moto.cloudformation.models import CloudFormationBackend, Event, Stack  # noqa: E402
 from moto.cloudformation.parsing import OutputMap, ResourceMap  # noqa: E402
@@ -88,12 +93,14 @@ def apply(resource_delay: float = 0.0) -> None:
         if _users > 1:
             return
         _patch(parsing, "parse_and_create_resource", _wrap_create)
+        _patch(parsing, "clean_json", _clean_json)
         _patch(parsing, "parse_and_update_resource", _wrap_update)
         _patch(ResourceMap, "_delete_resource", _wrap_delete)
         _patch(CloudFormationBackend, "execute_change_set", _execute_change_set)
         _patch(CloudFormationBackend, "create_stack", _create_stack)
         _patch(CloudFormationBackend, "update_stack", _update_stack)
         _patch(LambdaBackend, "create_event_source_mapping", _create_event_source_mapping)
+        _patch(LambdaFunction, "update_from_cloudformation_json", classmethod(_update_function))
         _patch(EventTemplateParser, "DEFAULT_EVENT_INPUT_TEMPLATE", _with_account(
             EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE))
 
@@ -141,7 +148,7 @@ _OWNERS: dict[str, Any] = {}
 def _patch(owner: Any, name: str, replacement: Any) -> None:
     owner_key = getattr(owner, "__name__", repr(owner))
     _OWNERS[owner_key] = owner
-    _originals[f"{owner_key}:{name}"] = getattr(owner, name)
+    _originals[f"{owner_key}:{name}"] = vars(owner).get(name, getattr(owner, name))  # classmethods raw
     setattr(owner, name, replacement)
 
 
@@ -387,3 +394,27 @@ def _create_event_source_mapping(self: LambdaBackend, spec: dict[str, Any]) -> A
             # Unhooked: SendMessage no longer receives the message for a Docker invoke.
             del queue.lambda_event_source_mappings[mapping.function_arn]
     return mapping
+
+
+# ---- 4. inline code survives a stack update ---------------------------------------------
+def _update_function(cls: type[LambdaFunction], original_resource: LambdaFunction,
+                     new_resource_name: str,
+                     cloudformation_json: dict[str, Any], account_id: str,
+                     region_name: str) -> LambdaFunction:
+    code = cloudformation_json["Properties"].get("Code") or {}
+    if isinstance(code.get("ZipFile"), str):  # plain text, as on create: zip it the same way
+        code = {**code, "ZipFile": base64.b64encode(cls._create_zipfile_from_plaintext_code(code["ZipFile"]))}
+        properties = {**cloudformation_json["Properties"], "Code": code}
+        cloudformation_json = {**cloudformation_json, "Properties": properties}
+    return _original(LambdaFunction, "update_from_cloudformation_json").__func__(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+
+
+# ---- 5. AWS::NoValue removes list items -------------------------------------------------
+def _clean_json(resource_json: Any, resources_map: ResourceMap) -> Any:
+    cleaned = _original(parsing, "clean_json")(resource_json, resources_map)
+    if isinstance(resource_json, list) and isinstance(cleaned, list):
+        # An intrinsic (a dict) that resolved to None was AWS::NoValue: drop the item.
+        return [value for raw, value in zip(resource_json, cleaned, strict=True)
+                if not (value is None and isinstance(raw, dict))]
+    return cleaned
