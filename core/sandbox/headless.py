@@ -126,20 +126,20 @@ def _report(flow: SandboxFlow, settled: bool, timeout: float, out: TextIO) -> in
         [str(o.event.sequence), o.event.sample, o.event_id[:8],
          o.state + ("" if o.as_expected else "  <-- not what the sample expects"),
          o.detail or (f"{o.changes} entity changes" if o.changes else "")] for o in outcomes]), file=out)
-    entities = flow.entities()
-    print(f"\nEntities in Port ({len(entities)}):", file=out)
-    print(table(["blueprint", "identifier", "title"],
-                [[row.blueprint, row.identifier, row.title] for row in entities]), file=out)
     unexpected = [o for o in outcomes if not o.as_expected]
     if not settled:
         print(f"\nNot every event had an outcome after {timeout:g}s: "
               f"{sum(1 for o in outcomes if o.state == 'pending')} pending.", file=out)
     if unexpected or not settled:
         print(f"FAILED: {len(unexpected)} of {len(outcomes)} events did not end as expected.", file=out)
-        return EXIT_UNEXPECTED
-    print(f"\nOK: all {len(outcomes)} events ended as entity changes or filter rejections, as expected.",
-          file=out)
-    return 0
+    else:
+        print(f"\nOK: all {len(outcomes)} events ended as entity changes or filter rejections, "
+              "as expected.", file=out)
+    entities = flow.entities()
+    print(f"\nEntities in Port ({len(entities)}):", file=out)
+    print(table(["blueprint", "identifier", "title"],
+                [[row.blueprint, row.identifier, row.title] for row in entities]), file=out)
+    return EXIT_UNEXPECTED if unexpected or not settled else 0
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
