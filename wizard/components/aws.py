@@ -53,7 +53,7 @@ class AwsScreen(StepScreen):
     def _initial_status(self) -> str:
         state = self.state
         if state.checked_aws and state.aws_account:
-            return status_text("ok", f"account {state.aws_account} · {state.aws_arn}")
+            return status_text("ok", f"account {state.aws_account}") + f"\n  identity {state.aws_arn}"
         return "Check runs sts get-caller-identity now (Ctrl+T); Next checks too."
 
     def on_mount(self) -> None:
@@ -118,7 +118,7 @@ class AwsScreen(StepScreen):
         identity = message.identity
         self.state.checked_aws = message.key
         self.state.aws_account, self.state.aws_arn = identity.account, identity.arn
-        status.update(status_text("ok", f"account {identity.account} · {identity.arn}"))
+        status.update(status_text("ok", f"account {identity.account}") + f"\n  identity {identity.arn}")
         if identity.denied:
             permissions.update(status_text(
                 "warn", f"IAM simulation: this identity lacks {', '.join(identity.denied)}. The deploy "

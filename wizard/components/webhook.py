@@ -69,6 +69,7 @@ class WebhookScreen(StepScreen):
             select.set_options([])
             return
         current = select.value
+        select.prompt = "(choose a webhook: Enter opens the list)" if message.webhooks else "(none in Port)"
         select.set_options([(f"{w.identifier}  {w.title}".strip(), w.identifier) for w in message.webhooks])
         if isinstance(current, str) and current in self._existing:
             select.value = current
