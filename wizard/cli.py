@@ -24,6 +24,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "logs": ("core.ops_commands:logs_main", "show or follow the forwarder's log records"),
     "redrive": ("core.ops_commands:redrive_main", "move dead-letter messages back to the queue"),
     "uninstall": ("core.ops_commands:uninstall_main", "delete the stack (and, if asked, the Port objects)"),
+    "troubleshoot": ("wizard.troubleshoot_command:main",
+                     "live Lambda logs and per-hop checks, full screen"),
     "sandbox": ("core.sandbox.headless:main",
                 "install into a local AWS and Port, send sample events, show the entities"),
 }
@@ -118,8 +120,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_install(answers: str | None, flags: dict[str, object]) -> int:
     from core.install_command import run_console_install
+    from wizard.prompts import complete_inputs
 
-    return run_console_install(answers, flags, os.environ)
+    completed = complete_inputs(answers, flags, os.environ, interactive=_interactive())
+    if isinstance(completed, int):  # values missing and no terminal to ask: listed, exit 2
+        return completed
+    flags, environ = completed
+    return run_console_install(answers, flags, environ)
 
 
 def run_sandbox(answers: str | None, flags: dict[str, object], no_tui: bool) -> int:
