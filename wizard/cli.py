@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "uninstall": ("core.ops_commands:uninstall_main", "delete the stack (and, if asked, the Port objects)"),
     "troubleshoot": ("wizard.troubleshoot_command:main",
                      "live Lambda logs and per-hop checks, full screen"),
+    "sync": ("core.sync:main", "send every existing AWS resource to Port (--prune deletes the gone)"),
     "sandbox": ("core.sandbox.headless:main",
                 "install into a local AWS and Port, send sample events, show the entities"),
 }
