@@ -33,6 +33,8 @@ LIVE_TAIL_UNAVAILABLE_CODES = frozenset({"AccessDeniedException", "UnrecognizedC
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _ERROR_WORDS = ("ERROR", "Traceback", "Task timed out", "Runtime.", "errorMessage")
+ERROR_PATTERN = '?failed ?ERROR ?Traceback ?"Task timed out" ?errorMessage'
+"""A FilterLogEvents pattern for the records `error_lines` keeps (a superset of them)."""
 
 
 def parse_since(text: str) -> float:
@@ -134,6 +136,7 @@ class LogTail:
         log_group_arn: str | None = None,
         overlap_ms: int = 5000,
         page_limit: int | None = None,
+        filter_pattern: str | None = None,
         poll_seconds: float = 2.0,
         max_backoff_seconds: float = 20.0,
         sleep: Callable[[float], None] = time.sleep,
@@ -146,6 +149,8 @@ class LogTail:
         self.filter_text = (filter_text or "").strip() or None
         self._overlap_ms = overlap_ms
         self._page_limit = page_limit
+        self._server_pattern = filter_pattern or (_filter_pattern(self.filter_text)
+                                                  if self.filter_text else None)
         self._poll_seconds = poll_seconds
         self._max_backoff = max_backoff_seconds
         self._sleep = sleep
@@ -167,8 +172,8 @@ class LogTail:
         token: str | None = None
         while True:
             kwargs: dict[str, Any] = {"logGroupName": self.log_group, "startTime": start}
-            if self.filter_text:
-                kwargs["filterPattern"] = _filter_pattern(self.filter_text)
+            if self._server_pattern:
+                kwargs["filterPattern"] = self._server_pattern
             if self._page_limit:
                 kwargs["limit"] = self._page_limit
             if token:
@@ -269,8 +274,8 @@ class LogTail:
     def _follow_live(self, stop: threading.Event) -> Iterator[LogLine]:
         """Live Tail until its stream ends or fails; then the caller goes on polling."""
         kwargs: dict[str, Any] = {"logGroupIdentifiers": [self._log_group_arn]}
-        if self.filter_text:
-            kwargs["logEventFilterPattern"] = _filter_pattern(self.filter_text)
+        if self._server_pattern:
+            kwargs["logEventFilterPattern"] = self._server_pattern
         try:
             response = self._live_client.start_live_tail(**kwargs)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:

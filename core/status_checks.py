@@ -23,7 +23,7 @@ from botocore.parsers import ResponseParserError
 from core.aws import CLIENT_CONFIG, explain_aws_error, make_session
 from core.credentials import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE, PortCredentials
 from core.errors import PortApiError, WizardError
-from core.log_tail import LogTail, error_lines
+from core.log_tail import ERROR_PATTERN, LogTail, error_lines
 from core.port_client import PortClient
 from core.port_resources import load_blueprints
 from core.settings import InstallSettings
@@ -475,8 +475,7 @@ class AwsChecks:
 
     def function_error_lines(self) -> CheckResult:
         tail = LogTail(self.aws("logs"), self.found.log_group, since_seconds=3600,
-                       filter_text=None, sleep=time.sleep,
-                       now_ms=lambda: int(self.now() * 1000))
+                       filter_pattern=ERROR_PATTERN, now_ms=lambda: int(self.now() * 1000))
         try:
             lines = tail.history()
         except botocore.exceptions.ClientError as error:
@@ -486,10 +485,9 @@ class AwsChecks:
             raise
         errors = error_lines(lines)
         if not errors:
-            return CheckResult("Lambda error lines", True, f"0 of {len(lines)} line(s) in the last hour")
+            return CheckResult("Lambda error lines", True, "none in the last hour")
         last = errors[-3:]
-        return CheckResult("Lambda error lines", False,
-                           f"{len(errors)} of {len(lines)} line(s) in the last hour",
+        return CheckResult("Lambda error lines", False, f"{len(errors)} in the last hour",
                            "last: " + " | ".join(line.text for line in last),
                            "port-aws-wizard logs --since 1h --filter failed")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -141,6 +142,27 @@ def test_without_port_credentials_port_checks_are_skipped_not_failed(
     assert code == 0 and report["ok"] is True
     assert [c["skipped"] for c in port] == [True, True, True]
     assert all("PORT_CLIENT_ID" in c["figure"] for c in port)
+
+
+def test_the_forwarders_last_error_lines_are_shown(
+    installed: Installed, trail: str, aws_client: Callable[..., Any]
+) -> None:
+    logs, group = aws_client("logs"), f"/aws/lambda/{installed.function_name}"
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    now = int(time.time() * 1000)
+    ok = {"messageId": "m-0", "eventId": "e-0", "status": 200, "attempts": 1, "result": "forwarded"}
+    failed = {"messageId": "m-1", "eventId": "e-1", "status": 503, "attempts": 6, "error": "HTTP 503",
+              "result": "failed", "latencyMs": 9000.0}
+    logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[
+        {"timestamp": now - 2000, "message": json.dumps(ok)},
+        {"timestamp": now - 1000, "message": json.dumps(failed)}])
+
+    code, out, _err = run(status_main, installed.args, installed.env)
+
+    errors = line_of(out, "Lambda error lines")
+    assert code == 1
+    assert "FAIL" in errors and "1 in the last hour" in errors
+    assert "FAILED    message=m-1 event=e-1 status=503 attempts=6 latency=9000.0ms error=HTTP 503" in errors
 
 
 def test_no_trail_and_a_drifted_rule_are_reported(
