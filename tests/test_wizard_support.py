@@ -194,11 +194,13 @@ class ScriptedBackend:
 
     def tail(self, settings: InstallSettings, log_group: str, should_stop: Any,
              since_seconds: float = 600) -> Iterator[list[LogLine]]:
-        yield from self.log_batches
-        while not should_stop():
-            threading.Event().wait(0.02)
-            yield []
-        self.tail_stopped.set()
+        try:
+            yield from self.log_batches
+            while not should_stop():
+                threading.Event().wait(0.02)
+                yield []
+        finally:  # stopped, or closed by the worker
+            self.tail_stopped.set()
 
     def hop_checks(self, settings: InstallSettings, credentials: Any) -> Iterator[HopCheck]:
         yield HopCheck("stack", True, f"{settings.stack_name}: CREATE_COMPLETE")

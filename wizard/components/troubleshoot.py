@@ -6,6 +6,7 @@ screen goes away (the worker is cancelled and the generator sees `should_stop`).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from rich.markup import escape
@@ -139,13 +140,15 @@ class TroubleshootScreen(Screen):
     @work(thread=True, exclusive=True, group="tail")
     def tail(self, log_group: str) -> None:
         worker = get_current_worker()
+        batches = self.backend.tail(self.settings, log_group, lambda: worker.is_cancelled,
+                                    since_seconds=self.since_seconds)
         try:
-            for batch in self.backend.tail(self.settings, log_group, lambda: worker.is_cancelled,
-                                           since_seconds=self.since_seconds):
-                if worker.is_cancelled:
-                    return
-                if batch:
-                    self.post_message(messages.LogLines(list(batch)))
+            with contextlib.closing(batches):  # closed at once when the screen goes away
+                for batch in batches:
+                    if worker.is_cancelled:
+                        return
+                    if batch:
+                        self.post_message(messages.LogLines(list(batch)))
         except Exception as error:  # noqa: BLE001
             if not worker.is_cancelled:
                 self.post_message(messages.TailStopped(error=explain(error), log_group=log_group))
