@@ -11,6 +11,12 @@ against AWS. After the install, ``start_flow()`` starts the event flow
         sandbox.start_flow()
         sandbox.send_events(9)
         sandbox.counters(); sandbox.entities(); sandbox.fail_ingest_for(10, 0.5)
+
+The wizard gets a started one: `port-aws-wizard --sandbox` calls
+``wizard.app.run_app(sandbox=<SandboxEnvironment>)`` once WizardApp takes a ``sandbox``
+argument (until then it runs the headless sandbox). The wizard installs with
+``sandbox.settings`` / ``sandbox.credentials`` (the process environment is already set:
+``sandbox.environ``), then calls ``start_flow()`` and drives its panel with the calls above.
 """
 
 from __future__ import annotations
@@ -181,8 +187,9 @@ class SandboxEnvironment:
             values, _secrets = load_answers(Path(self._answers), os.environ)
             builder.apply(values, f"answers file {self._answers}")
         builder.apply(self._flags, "command line")
+        # The sandbox follows one stack in its own account: no dry run, Port-only or StackSet.
         builder.apply({"port_base_url": self.port_base_url, "aws_endpoint_url": self.aws_endpoint,
-                       "dry_run": False, "port_only": False}, "sandbox")
+                       "dry_run": False, "port_only": False, "stackset": False}, "sandbox")
         return dataclasses.replace(builder.build(), aws_profile=None)
 
     def _set_environment(self) -> None:
