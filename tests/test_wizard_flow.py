@@ -13,6 +13,7 @@ from textual.widgets import Button, DataTable, Input
 
 from core.emulator import PortEmulator
 from core.install_command import build_settings
+from core.settings import InstallSettings
 from tests.aws_fixtures import unique_name
 from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 from tests.test_wizard_support import FAILURE_REASON, ScriptedBackend, seen, settle
@@ -241,3 +242,17 @@ async def test_back_keeps_answers(tmp_path: Path) -> None:
         await pilot.press("ctrl+n")
         assert isinstance(app.screen, NamesScreen)
         assert "batch size 0 is out of range" in seen(app)
+
+
+async def test_sandbox_prefills_the_local_port_and_keeps_its_own_answers(tmp_path: Path,
+                                                                        monkeypatch: Any) -> None:
+    class Sandbox:  # what `--sandbox` hands over (core/sandbox/environment.py)
+        settings = InstallSettings(port_base_url="http://127.0.0.1:9", stack_name="sandbox-stack")
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    app = WizardApp(sandbox=Sandbox(), backend=ScriptedBackend({}), start_step="port")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.screen.query_one("#custom-url", Input).value == "http://127.0.0.1:9"
+        assert app.state.stack_name == "sandbox-stack"
+        assert app.store.directory == tmp_path / "port-aws-wizard" / "sandbox"

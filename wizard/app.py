@@ -28,7 +28,7 @@ from wizard.components.sources import SourcesScreen
 from wizard.components.troubleshoot import TroubleshootScreen
 from wizard.components.webhook import WebhookScreen
 from wizard.components.welcome import WelcomeScreen
-from wizard.state import STEPS, StateStore, WizardState
+from wizard.state import STEPS, StateStore, WizardState, default_state_dir
 
 SCREENS: dict[str, type[StepScreen]] = {
     "welcome": WelcomeScreen,
@@ -60,9 +60,15 @@ class WizardApp(App[int]):
         cwd: Path | None = None,
         start_step: str = "welcome",
         result: Any = None,
+        sandbox: Any = None,
     ) -> None:
         super().__init__()
         self.backend = backend or Backend(environ=environ)
+        if sandbox is not None:  # `--sandbox`: local moto and Port emulator, set in os.environ
+            store = store or StateStore(default_state_dir() / "sandbox")
+            if state is None:
+                state = WizardState()
+                state.apply_settings(sandbox.settings)
         self.store = store or StateStore()
         self.clock = clock
         self.cwd = cwd or Path.cwd()
