@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from textual.widgets import Input
+
 from core.settings import InstallSettings
 from tests.test_wizard_support import MemoryStore, ScriptedBackend, log_line, settle
 from wizard.app import WizardApp
@@ -27,8 +29,16 @@ def make_app(start_step: str = "welcome", *, fail_stack: bool = False, state: Wi
                      start_step=start_step)
 
 
+def _steady_cursors(pilot: Any) -> None:
+    """A blinking cursor is on or off depending on timing: keep it on."""
+    for widget in pilot.app.screen.query(Input):
+        widget.cursor_blink = False
+
+
 async def _settled(pilot: Any) -> None:
     await settle(pilot)
+    _steady_cursors(pilot)
+    await pilot.pause()
 
 
 def _then(*keys: str):  # noqa: ANN202
@@ -36,16 +46,18 @@ def _then(*keys: str):  # noqa: ANN202
         await settle(pilot)
         await pilot.press(*keys)
         await settle(pilot)
+        _steady_cursors(pilot)
+        await pilot.pause()
 
     return run
 
 
 def test_welcome(snap_compare: Any) -> None:
-    assert snap_compare(make_app(), terminal_size=(100, 30))
+    assert snap_compare(make_app(), terminal_size=(100, 30), run_before=_settled)
 
 
 def test_welcome_at_80x24(snap_compare: Any) -> None:
-    assert snap_compare(make_app(), terminal_size=(80, 24))
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=_settled)
 
 
 def test_port_after_check(snap_compare: Any) -> None:
@@ -106,6 +118,7 @@ def test_troubleshooting(snap_compare: Any) -> None:
             if len(screen.lines) == 4 and "checks failed" in str(screen.query_one("#checks").content):
                 break
             await pilot.pause(0.05)
+        _steady_cursors(pilot)
         await pilot.pause()
 
     assert snap_compare(make_app("troubleshoot", state=state, backend=backend), terminal_size=(100, 30),
