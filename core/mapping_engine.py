@@ -11,6 +11,8 @@ Choices where Port's docs are silent or loose:
 - Mapping values other than jq strings (e.g. search-query ``{combinator, rules}`` objects for
   ``identifier``/``team``/relations) are not supported and reject the mapping.
 - ``itemsToParse`` is capped at Port's 500 items; the excess is rejected, not applied.
+- An item's context holds ``.body`` only when the mapping's filter or entity programs name
+  ``body``: serializing a 512 KiB body for each of its 500 items would cost quadratic time.
 
 Speed: parsing the JSON context dominates jq's cost, so the programs that run on the same
 context are batched into one jq program (each wrapped in ``try``), compiled once and cached:
@@ -155,6 +157,10 @@ class _Plan:
     fields: list[tuple[str, str]]  # (slot, name): slot is "", "properties" or "relations"
     programs: list[_Program]
 
+    @property
+    def item_needs_body(self) -> bool:
+        return any("body" in program for _, program in [("filter", self.filter), *self.programs])
+
 
 def _plan(index: int, mapping: dict[str, Any]) -> _Plan:
     blueprint = mapping.get("blueprint")
@@ -241,8 +247,9 @@ def _apply_plan(
         reject(f"itemsToParse gave {len(selected)} items; only the first "
                f"{MAX_ITEMS_TO_PARSE} are applied")
     programs = [("filter", plan.filter), *plan.programs]
+    base = context if plan.item_needs_body else {k: v for k, v in context.items() if k != "body"}
     for item in selected[:MAX_ITEMS_TO_PARSE]:
-        results = _run_batch(programs, json.dumps({**context, "item": item}))
+        results = _run_batch(programs, json.dumps({**base, "item": item}))
         if isinstance(results[0], _MappingError):
             reject(str(results[0]))
         elif not _is_truthy(results[0]):

@@ -120,6 +120,19 @@ def test_items_to_parse_creates_one_entity_per_item_and_filters_per_item() -> No
     assert len(outcome.rejections) == 1
 
 
+def test_item_mappings_that_do_not_read_the_body_give_the_same_entities() -> None:
+    body = {"source": "sync", "items": [{"id": f"r-{n}", "pad": "x" * 1000} for n in range(500)]}
+    item_only = {"blueprint": "r", "itemsToParse": ".body.items",
+                 "entity": {"identifier": ".item.id", "properties": {"size": ".item.pad | length"}}}
+    with_body = {**item_only, "entity": {**item_only["entity"], "title": ".body.source"}}
+
+    only, both = (evaluate_webhook_mappings([m], body).actions for m in (item_only, with_body))
+
+    assert [(a.identifier, a.properties) for a in only] == [
+        (a.identifier, a.properties) for a in both] == [(f"r-{n}", {"size": 1000}) for n in range(500)]
+    assert {a.title for a in both} == {"sync"}
+
+
 def test_items_to_parse_that_is_not_an_array_is_rejected() -> None:
     mapping = {"blueprint": "tag", "itemsToParse": ".body.tags", "entity": {"identifier": ".item"}}
 
