@@ -75,7 +75,8 @@ def _instances(reservations: list, account: str, region: str) -> list:
 
 
 def _ec2_list(c: Any, account: str, region: str, pmap: Any) -> list:
-    return _instances(_pages(c("ec2"), "describe_instances", "Reservations"), account, region)
+    pages = _pages(c("ec2"), "describe_instances", "Reservations", PaginationConfig={"PageSize": 1000})
+    return _instances(pages, account, region)
 
 
 def _ec2_get(c: Any, account: str, region: str, ident: str) -> dict | None:
