@@ -65,6 +65,7 @@ class SyncResult:
     ingest_requests: int = 0
     errors: list[str] = field(default_factory=list)
     aws_seconds: float = 0.0
+    aws_seconds_by_kind: dict[str, float] = field(default_factory=dict)
     port_seconds: float = 0.0
     seconds: float = 0.0
 
@@ -224,12 +225,17 @@ class Syncer:
 
     def _list(self, kind: str, region: str, clients: _Clients) -> list[dict] | None:
         """The kind's documents in the region; None (and an error noted) when listing failed."""
+        before = self.result.aws_seconds
         try:
             return self._timed("aws", lambda: describers.list_documents(
                 kind, clients.for_region(region), self.account, region, self._aws_pool.map))
         except Exception as error:  # one kind failing must not stop the others
             self.result.errors.append(str(explain_aws_error(error, f"list {kind} in {region}")))
             return None
+        finally:
+            spent = self.result.aws_seconds - before
+            by_kind = self.result.aws_seconds_by_kind
+            by_kind[kind] = by_kind.get(kind, 0.0) + spent
 
     def _send(self, kind: str, region: str, items: list[dict], unit: tuple[int, int]) -> int:
         """POST the items in batches; the number of items Port accepted."""
