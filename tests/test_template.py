@@ -124,12 +124,11 @@ def test_rule_matches_the_chosen_sources_and_dead_letters_undeliverable_events()
     assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
 
 
-def test_role_has_no_fixed_name_and_writes_only_to_this_queue_and_log_group() -> None:
+def test_role_has_no_fixed_name_and_reaches_only_this_queue_and_log_group() -> None:
     role = RESOURCES["FunctionRole"]["Properties"]
     assert "RoleName" not in role
     assert "ManagedPolicyArns" not in role
-    forward = [p for p in role["Policies"] if "PolicyName" in p]
-    statements = [s for p in forward for s in p["PolicyDocument"]["Statement"]]
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
     resources = {json.dumps(s["Resource"], sort_keys=True) for s in statements}
     assert resources == {
         json.dumps({"Fn::GetAtt": ["Queue", "Arn"]}),
@@ -141,17 +140,14 @@ def test_role_has_no_fixed_name_and_writes_only_to_this_queue_and_log_group() ->
 
 
 def test_enrichment_reads_only_the_chosen_sources_and_only_when_enabled() -> None:
-    """The describe policy exists only with EnableEnrichment; each statement, only with its source."""
-    (conditional,) = [p for p in RESOURCES["FunctionRole"]["Properties"]["Policies"] if "Fn::If" in p]
-    condition, policy, otherwise = conditional["Fn::If"]
-    assert condition == "Enrich" and otherwise == {"Ref": "AWS::NoValue"}
+    """One read-only policy per source, each created only with enrichment and its source."""
     assert TEMPLATE["Conditions"]["Enrich"] == {"Fn::Equals": [{"Ref": "EnableEnrichment"}, "true"]}
     sources = set()
-    for statement in policy["PolicyDocument"]["Statement"]:
-        name, allowed, absent = statement["Fn::If"]
-        assert absent == {"Ref": "AWS::NoValue"}
-        assert all(a.split(":")[1].startswith(("Describe", "Get", "List")) for a in allowed["Action"])
-        condition = TEMPLATE["Conditions"][name]["Fn::And"]
+    for policy in of_type("AWS::IAM::Policy").values():
+        assert policy["Properties"]["Roles"] == [{"Ref": "FunctionRole"}]
+        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert all(a.split(":")[1].startswith(("Describe", "Get", "List")) for a in statement["Action"])
+        condition = TEMPLATE["Conditions"][policy["Condition"]]["Fn::And"]
         assert condition[0] == {"Condition": "Enrich"}
         sources.add(condition[1]["Fn::Not"][0]["Fn::Equals"][0]["Fn::Select"][1]["Fn::Split"][0])
     assert sources == set(DEFAULT_EVENT_SOURCES)
@@ -206,6 +202,7 @@ def deploy(
                 "BatchSize": "10",
                 "MaximumBatchingWindowInSeconds": "5",
                 "LogRetentionInDays": "14",
+                "EnableEnrichment": "true",
             }.items()
         ],
     )
@@ -233,8 +230,9 @@ def test_template_deploys_with_every_resource_and_output(aws_client: Callable[..
     cloudformation = aws_client("cloudformation")
     summaries = cloudformation.list_stack_resources(StackName=stack)["StackResourceSummaries"]
     created = {s["LogicalResourceId"] for s in summaries if s.get("LogicalResourceId")}
-    # moto has no model for AWS::SQS::QueuePolicy (checked statically above)
-    assert created >= set(RESOURCES) - set(of_type("AWS::SQS::QueuePolicy"))
+    # moto has no model for AWS::SQS::QueuePolicy nor AWS::IAM::Policy (checked statically)
+    assert created >= set(RESOURCES) - set(of_type("AWS::SQS::QueuePolicy")) - set(
+        of_type("AWS::IAM::Policy"))
     assert set(outputs) == EXPECTED_OUTPUTS
 
     attributes = aws_client("sqs").get_queue_attributes(QueueUrl=outputs["QueueUrl"], AttributeNames=["All"])[
@@ -288,3 +286,34 @@ def test_a_second_region_deploys_beside_the_first(aws_client: Callable[..., Any]
         ]
         roles += [s["PhysicalResourceId"] for s in summaries if s.get("ResourceType") == "AWS::IAM::Role"]
     assert len(set(roles)) == 2  # IAM is global: a fixed role name would collide
+
+
+def evaluate(node: Any, parameters: dict[str, Any]) -> Any:
+    """CloudFormation's condition functions, as the service evaluates them (moto has no IAM::Policy)."""
+    if not isinstance(node, dict):
+        return [evaluate(n, parameters) for n in node] if isinstance(node, list) else node
+    ((name, argument),) = node.items()
+    if name == "Condition":
+        return evaluate(TEMPLATE["Conditions"][argument], parameters)
+    if name == "Ref":
+        return parameters[argument]
+    values = evaluate(argument, parameters)
+    functions: dict[str, Callable[..., Any]] = {
+        "Fn::Equals": lambda a, b: a == b, "Fn::Not": lambda a: not a,
+        "Fn::And": lambda *a: all(a), "Fn::Select": lambda i, items: items[int(i)],
+        "Fn::Split": lambda sep, text: text.split(sep), "Fn::Join": lambda sep, items: sep.join(items)}
+    return functions[name](*values)
+
+
+@pytest.mark.parametrize(("sources", "enrich", "policies"), [
+    ("aws.ec2,aws.sqs", "true", {"DescribeEc2", "DescribeSqs"}),
+    (",".join(DEFAULT_EVENT_SOURCES), "true", set(of_type("AWS::IAM::Policy"))),
+    ("aws.lambda", "true", {"DescribeLambda"}),
+    (",".join(DEFAULT_EVENT_SOURCES), "false", set()),
+])
+def test_the_role_may_describe_only_the_chosen_sources(sources: str, enrich: str,
+                                                        policies: set[str]) -> None:
+    parameters = {"EventSources": sources.split(","), "EnableEnrichment": enrich}
+    created = {name for name, policy in of_type("AWS::IAM::Policy").items()
+               if evaluate(TEMPLATE["Conditions"][policy["Condition"]], parameters)}
+    assert created == policies
