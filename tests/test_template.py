@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +48,18 @@ def test_inline_code_is_exactly_core_forwarder() -> None:
     assert function["Handler"] == "index.handler"
     assert function["Code"]["ZipFile"] == forwarder_code()
     assert with_inline_code(TEMPLATE_TEXT, forwarder_code()) == TEMPLATE_TEXT
+
+
+def test_inline_code_runs_as_one_file_with_the_describers_appended(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the Lambda there is no `core` package: index.py alone must define everything."""
+    monkeypatch.setitem(sys.modules, "core.describers", None)  # importing it now fails
+    index = types.ModuleType("index")
+    exec(compile(forwarder_code(), "index.py", "exec"), index.__dict__)  # noqa: S102
+    event = {"detail-type": "EC2 Instance State-change Notification",
+             "detail": {"instance-id": "i-0abc", "state": "running"}}
+    assert index.event_resource(event, "123456789012", "us-east-1") == ("AWS::EC2::Instance", "i-0abc")
+    assert index.describe is not None and callable(index.handler)
 
 
 def test_regenerating_replaces_only_the_inline_code() -> None:
