@@ -22,7 +22,9 @@ import yaml
 from core.emulator import PortEmulator
 
 CLIENT_ID, CLIENT_SECRET = "test-client", "test-secret-value"
-SPEC_PATH = Path(os.environ.get("PORT_OPENAPI_SPEC", "/work/shared/port-api/openapi.yaml"))
+# Port's own spec lives in ../shared beside the checkout (CI clones there too).
+SPEC_PATH = Path(os.environ.get("PORT_OPENAPI_SPEC")
+                 or Path(__file__).resolve().parents[2] / "shared" / "port-api" / "openapi.yaml")
 
 ACCOUNT = {
     "identifier": "awsAccount", "title": "AWS Account",
