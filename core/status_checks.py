@@ -23,6 +23,7 @@ from botocore.parsers import ResponseParserError
 from core.aws import CLIENT_CONFIG, explain_aws_error, make_session
 from core.credentials import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE, PortCredentials
 from core.errors import PortApiError, WizardError
+from core.event_sources import EVENT_SOURCES
 from core.log_tail import ERROR_PATTERN, LogTail, error_lines
 from core.port_client import PortClient
 from core.port_resources import load_blueprints
@@ -351,6 +352,11 @@ class AwsChecks:
                            "run the install again with the --event-sources you want")
 
     def cloudtrail(self) -> CheckResult:
+        needing = [s for s in self.found.event_sources
+                   if s in EVENT_SOURCES and EVENT_SOURCES[s].needs_cloudtrail]
+        if not needing:
+            return CheckResult("CloudTrail", True, "not needed", "the selected sources send service "
+                               "events only; no API-call events are expected", skipped=True)
         cloudtrail = self.aws("cloudtrail")
         trails = cloudtrail.describe_trails(includeShadowTrails=True).get("trailList", [])
         usable = [t for t in trails if t.get("IsMultiRegionTrail")
@@ -369,7 +375,8 @@ class AwsChecks:
         return CheckResult(
             "CloudTrail", False, figure,
             "no trail is logging in this region: \"AWS API Call via CloudTrail\" events "
-            "(creates, deletes, config changes) will not arrive; service events still do",
+            f"of {', '.join(needing)} (creates, deletes, config changes) will not arrive; "
+            "service events still do",
             "create one: aws cloudtrail create-trail --name port-events --s3-bucket-name <bucket> "
             f"--is-multi-region-trail {self._region} && aws cloudtrail start-logging "
             f"--name port-events {self._region}",

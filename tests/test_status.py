@@ -195,6 +195,16 @@ def test_event_sources_given_on_the_command_line_are_what_the_rule_must_match(
             "(missing aws.rds; not selected: aws.s3, aws.lambda)") in sources
 
 
+def test_cloudtrail_is_not_required_when_only_service_events_are_selected(
+    installed: Installed
+) -> None:
+    _code, out, _err = run(status_main, [*installed.args, "--event-sources", "aws.ec2"], installed.env)
+
+    trail_line = line_of(out, "CloudTrail")
+    assert not trail_line.lstrip().startswith("FAIL")
+    assert "not needed" in trail_line
+
+
 def test_status_of_a_stack_that_is_not_there(port_env: dict[str, str], aws_endpoint: str) -> None:
     env = {**port_env, "AWS_ENDPOINT_URL": aws_endpoint}
     name = unique_name("missing")
