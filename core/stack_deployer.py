@@ -7,8 +7,6 @@ execute it and stream the stack events until the stack settles, naming the first
 
 from __future__ import annotations
 
-import ast
-import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -21,7 +19,7 @@ from core.errors import StackDeployError
 from core.port_only_command import CAPABILITIES, render_deploy_command
 from core.progress import Change, Notice, PlanItem, Reporter, StackSettled
 from core.stack_events import StackEventStream
-from core.stack_parameters import SECRET_PARAMETERS
+from core.stacks import compare_parameters, describe_stack, same_template
 
 __all__ = [
     "NO_CHANGE_STATUS",
@@ -36,7 +34,6 @@ __all__ = [
 TEMPLATE_BODY_LIMIT = 51_200
 """Bytes CloudFormation accepts in TemplateBody (bigger templates must go through S3)."""
 
-HIDDEN_VALUE = "****"  # how DescribeStacks shows NoEcho parameters
 
 NO_CHANGE_STATUS = "NO_CHANGE"
 """StackSettled.status when there was nothing to deploy (not a CloudFormation status)."""
@@ -167,9 +164,9 @@ class StackDeployer:
         blocker = f"the stack is {status}: {_BLOCKED[status]}" if status in _BLOCKED else ""
         current = self._cfn.get_template(StackName=stack["StackId"], TemplateStage="Original")
         differences = []
-        if not _same_template(current.get("TemplateBody", ""), template_body):
+        if not same_template(current.get("TemplateBody", ""), template_body):
             differences.append("template")
-        changed, hidden = _compare_parameters(stack.get("Parameters", []), parameters)
+        changed, hidden = compare_parameters(stack.get("Parameters", []), parameters)
         differences.extend(changed)
         change = Change.UPDATE if differences or hidden else Change.NO_CHANGE
         return StackPlan(
@@ -342,16 +339,7 @@ class StackDeployer:
         return stack
 
     def _describe(self, stack: str) -> Mapping[str, Any] | None:
-        """The stack's description; None when it does not exist (or was deleted)."""
-        try:
-            stacks = self._cfn.describe_stacks(StackName=stack)["Stacks"]
-        except ClientError as error:
-            if "does not exist" in error.response.get("Error", {}).get("Message", ""):
-                return None
-            raise
-        if not stacks or stacks[0]["StackStatus"] == "DELETE_COMPLETE":
-            return None
-        return stacks[0]
+        return describe_stack(self._cfn, stack)
 
     def _watch(
         self, stack_id: str, stream: StackEventStream | None, status_before: str
@@ -437,47 +425,6 @@ def check_template_size(template_body: str) -> None:
 def _means_no_change(message: str) -> bool:
     lowered = message.lower()
     return any(reason in lowered for reason in _NO_CHANGE_REASONS)
-
-
-def _same_template(current: str | Mapping[str, Any], wanted: str) -> bool:
-    """GetTemplate returns a JSON template parsed (botocore decodes it), YAML as text."""
-    if isinstance(current, Mapping):
-        try:
-            return dict(current) == json.loads(wanted)
-        except ValueError:
-            return False
-    return current.strip() == wanted.strip()
-
-
-def _normalise(value: str) -> str:
-    """moto returns a CommaDelimitedList as a Python list repr: "['aws.ec2', 'aws.s3']"."""
-    if value.startswith("[") and value.endswith("]"):
-        try:
-            items = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            return value
-        if isinstance(items, list):
-            return ",".join(str(item) for item in items)
-    return value
-
-
-def _compare_parameters(
-    current: list[Mapping[str, Any]], wanted: Mapping[str, str]
-) -> tuple[list[str], list[str]]:
-    """(what changed, NoEcho parameters whose current value is hidden). Secrets never shown."""
-    values = {item["ParameterKey"]: item.get("ParameterValue", "") for item in current}
-    changed, hidden = [], []
-    for key, value in wanted.items():
-        if key not in values:
-            changed.append(f"{key}: new")
-        elif values[key] == HIDDEN_VALUE:
-            hidden.append(key)
-        elif _normalise(values[key]) != value:
-            if key in SECRET_PARAMETERS:
-                changed.append(f"{key}: changed")
-            else:
-                changed.append(f"{key}: {_normalise(values[key])!r} -> {value!r}")
-    return changed, hidden
 
 
 def _outputs(stack: Mapping[str, Any] | None) -> dict[str, str]:

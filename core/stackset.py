@@ -44,8 +44,9 @@ from core.progress import (
     StackSetSettled,
 )
 from core.settings import InstallSettings, count_or_percentage
-from core.stack_deployer import _compare_parameters, _same_template, check_template_size
+from core.stack_deployer import check_template_size
 from core.stack_parameters import SECRET_PARAMETERS
+from core.stacks import compare_parameters, same_template
 
 ADMIN_ROLE_NAME = "AWSCloudFormationStackSetAdministrationRole"
 EXECUTION_ROLE_NAME = "AWSCloudFormationStackSetExecutionRole"
@@ -306,9 +307,9 @@ class StackSetDeployer:
     def _differences(self, config: StackSetConfig, stack_set: Mapping[str, Any],
                      template_body: str, parameters: Mapping[str, str]) -> list[str]:
         differences = []
-        if not _same_template(stack_set.get("TemplateBody", ""), template_body):
+        if not same_template(stack_set.get("TemplateBody", ""), template_body):
             differences.append("template")
-        changed, hidden = _compare_parameters(stack_set.get("Parameters", []), parameters)
+        changed, hidden = compare_parameters(stack_set.get("Parameters", []), parameters)
         differences += changed
         if hidden and stack_set.get("Description") != description(parameters):
             differences.append(f"{', '.join(hidden)} changed")  # NoEcho: told by the fingerprint

@@ -8,7 +8,6 @@ parameters first, the configured names when the stack is gone.
 
 from __future__ import annotations
 
-import ast
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from core.log_tail import ERROR_PATTERN, LogTail, error_lines
 from core.port_client import PortClient
 from core.port_resources import load_blueprints
 from core.settings import InstallSettings
+from core.stacks import describe_stack, parse_list_parameter
 
 AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ResponseParserError)
 HEALTHY_STACK_STATUSES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
@@ -113,32 +113,6 @@ class Installation:
     @property
     def rule_name(self) -> str:
         return self.rule_arn.rsplit("/", 1)[-1] if self.rule_arn else ""
-
-
-def parse_list_parameter(value: str) -> tuple[str, ...]:
-    """A CommaDelimitedList parameter as DescribeStacks shows it: `a,b` (AWS) or
-    `['a', 'b']` (moto shows the Python repr)."""
-    text = (value or "").strip()
-    if text.startswith("["):
-        try:
-            items = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            items = text.strip("[]").replace("'", "").split(",")
-        return tuple(str(item).strip() for item in items if str(item).strip())
-    return tuple(item.strip() for item in text.split(",") if item.strip())
-
-
-def describe_stack(cloudformation: Any, stack: str) -> dict[str, Any] | None:
-    """The stack, or None when it does not exist (or was deleted)."""
-    try:
-        stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
-    except botocore.exceptions.ClientError as error:
-        if "does not exist" in error.response.get("Error", {}).get("Message", ""):
-            return None
-        raise
-    if not stacks or stacks[0]["StackStatus"] == "DELETE_COMPLETE":
-        return None
-    return stacks[0]
 
 
 def locate_installation(aws: AwsClients, settings: InstallSettings) -> Installation:

@@ -30,7 +30,8 @@ from core.progress import (
 )
 from core.settings import InstallSettings
 from core.stack_events import StackEventStream, is_noise
-from core.status_checks import AWS_ERRORS, AwsClients, blueprint_identifiers, describe_stack
+from core.stacks import describe_stack
+from core.status_checks import AWS_ERRORS, AwsClients, blueprint_identifiers
 
 
 @dataclass

@@ -14,7 +14,7 @@ import pytest
 from core.emulator import PortEmulator
 from core.install_command import run_console_install
 from core.ops_commands import status_main
-from core.status_checks import parse_list_parameter
+from core.stacks import parse_list_parameter
 from tests.aws_fixtures import unique_name
 
 SOURCES = ("aws.ec2", "aws.s3", "aws.lambda")
