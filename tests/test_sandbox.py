@@ -1,12 +1,14 @@
 """The sandbox end to end: the real install, then events through every hop to entities.
 
 Each test gets its own sandbox (its own moto account and Port emulator), with zero stack
-delays, a 1 s visibility timeout and a 0.5 s forwarder budget, so retries, redrive and
-the dead-letter queue happen within seconds.
+delays and a 1 s visibility timeout. The forwarder's budget is 3 s, so a loaded machine
+does not turn a healthy delivery into a retry; the dead-letter test uses 0.5 s, so its
+retries and redrive happen within seconds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import time
@@ -24,11 +26,21 @@ from core.sandbox.headless import run_headless
 
 FAST = SandboxOptions(resource_delay=0, stack_poll_seconds=0.02, visibility_timeout=1,
                       function_timeout=0.5, batching_window=0)
+ROOMY = dataclasses.replace(FAST, function_timeout=3.0)
 
 
 @pytest.fixture
 def sandbox() -> Iterator[SandboxEnvironment]:
-    with SandboxEnvironment(FAST) as environment:
+    yield from installed_sandbox(ROOMY)
+
+
+@pytest.fixture
+def fast_failing_sandbox() -> Iterator[SandboxEnvironment]:
+    yield from installed_sandbox(FAST)
+
+
+def installed_sandbox(options: SandboxOptions) -> Iterator[SandboxEnvironment]:
+    with SandboxEnvironment(options) as environment:
         events: list[ProgressEvent] = []
         assert environment.settings is not None
         Installer(environment.settings, environment.credentials, events.append, poll_seconds=0.02).run()
@@ -106,7 +118,8 @@ def test_half_the_ingests_failing_for_a_while_loses_and_duplicates_nothing(
 
 
 def test_ingest_failing_for_good_moves_the_message_to_the_dead_letter_queue(
-        sandbox: SandboxEnvironment) -> None:
+        fast_failing_sandbox: SandboxEnvironment) -> None:
+    sandbox = fast_failing_sandbox
     flow = sandbox.flow
     assert flow is not None
     sandbox.fail_ingest_for(60, 1.0)
