@@ -8,6 +8,7 @@ re-run finishes the job.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,7 @@ class Installer:
     poll_seconds: float = 2.0
     port_client_factory: Callable[[str, PortCredentials], PortClient] = PortClient
     completed: list[str] = field(default_factory=list)
+    sleep: Callable[[float], None] = time.sleep  # between polls of the stack (a cancel hook may raise)
 
     def run(self) -> InstallResult:
         """Plan only (dry run), Port only, or the whole install, as the settings say."""
@@ -134,10 +136,11 @@ class Installer:
             return result
         if stackset_config is not None:
             result.stackset = deploy_stackset(cloudformation, stackset_config, template_path().read_text(),
-                                              parameters, self.report, self.poll_seconds)
+                                              parameters, self.report, self.poll_seconds, sleep=self.sleep)
             self.completed.append(f"StackSet {stackset_config.name}: {result.stackset.change}")
             return result
-        deployer = StackDeployer(cloudformation, self.report, poll_seconds=self.poll_seconds)
+        deployer = StackDeployer(cloudformation, self.report, poll_seconds=self.poll_seconds,
+                                 sleep=self.sleep)
         try:
             result.stack = deployer.deploy(self.settings.stack_name, template_path().read_text(), parameters)
         except botocore.exceptions.BotoCoreError as error:

@@ -558,10 +558,11 @@ class StackSetDeployer:
 
 def deploy_stackset(cloudformation_client: Any, config: StackSetConfig, template_body: str,
                     parameters: Mapping[str, str], report: Reporter,
-                    poll_seconds: float = 5.0) -> StackSetSettled:
+                    poll_seconds: float = 5.0,
+                    sleep: Callable[[float], None] = time.sleep) -> StackSetSettled:
     """`StackSetDeployer.deploy` with AWS errors turned into messages saying what to do."""
     try:
-        return StackSetDeployer(cloudformation_client, report, poll_seconds).deploy(
+        return StackSetDeployer(cloudformation_client, report, poll_seconds, sleep).deploy(
             config, template_body, parameters)
     except (BotoCoreError, ClientError) as error:
         raise explain_aws_error(error, f"deploy the StackSet {config.name}") from None
