@@ -25,8 +25,8 @@ PORT_REGIONS: dict[str, str] = {
     "eu": DEFAULT_PORT_BASE_URL,
     "us": "https://api.us.getport.io",
 }
-STEPS: tuple[str, ...] = ("welcome", "port", "aws", "sources", "webhook", "names", "review", "deploy",
-                          "done")
+STEPS: tuple[str, ...] = ("welcome", "port", "aws", "sources", "webhook", "names", "stackset", "review",
+                          "deploy", "done")
 STEP_TITLES: dict[str, str] = {
     "welcome": "Welcome",
     "port": "Port",
@@ -34,11 +34,14 @@ STEP_TITLES: dict[str, str] = {
     "sources": "Event sources",
     "webhook": "Webhook",
     "names": "Names and advanced",
+    "stackset": "Stack or StackSet",
     "review": "Review",
     "deploy": "Deploy",
     "done": "Done",
 }
 WEBHOOK_MODES = ("create", "reuse", "url")
+STACKSET_FIELDS = ("stackset", "accounts", "organizational_units", "regions", "permission_model",
+                   "failure_tolerance", "max_concurrency", "administration_role_arn", "execution_role_name")
 URL_PLACEHOLDER = "${PORT_WEBHOOK_URL}"
 
 
@@ -68,6 +71,17 @@ class WizardState:
     batching_window_seconds: int = 5
     log_retention_days: int = 14
     sign_requests: bool = True
+    enrich_events: bool = True
+    # One stack (stackset False) or a StackSet; the StackSet answers are kept while it is off.
+    stackset: bool = False
+    accounts: tuple[str, ...] = ()
+    organizational_units: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    permission_model: str = ""
+    failure_tolerance: str = ""
+    max_concurrency: str = ""
+    administration_role_arn: str = ""
+    execution_role_name: str = ""
     step: str = "welcome"  # the furthest step the user reached
     review: Any = field(default=None, repr=False)  # backend.ReviewResult, once reviewed
 
@@ -84,6 +98,9 @@ class WizardState:
         return "custom"
 
     def settings(self, aws_endpoint_url: str | None = None) -> InstallSettings:
+        stackset: dict[str, Any] = {}
+        if self.stackset:
+            stackset = {name: getattr(self, name) for name in STACKSET_FIELDS}
         return InstallSettings(
             port_base_url=self.port_base_url.strip(),
             aws_region=self.aws_region.strip(),
@@ -99,6 +116,8 @@ class WizardState:
             batching_window_seconds=self.batching_window_seconds,
             log_retention_days=self.log_retention_days,
             sign_requests=self.sign_requests,
+            enrich_events=self.enrich_events,
+            **stackset,
         )
 
     def problems(self) -> list[str]:
@@ -118,6 +137,9 @@ class WizardState:
         self.batching_window_seconds = settings.batching_window_seconds
         self.log_retention_days = settings.log_retention_days
         self.sign_requests = settings.sign_requests
+        self.enrich_events = settings.enrich_events
+        for name in STACKSET_FIELDS:
+            setattr(self, name, getattr(settings, name))
         try:
             ref = settings.webhook_ref
         except InputError:

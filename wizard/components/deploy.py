@@ -12,6 +12,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Button, DataTable, Static
+from textual.worker import get_current_worker
 
 from core.credentials import PortCredentials
 from core.errors import AwsAccessError, InputError, PortApiError, PortAuthError, StackDeployError
@@ -20,6 +21,9 @@ from core.progress import (
     Notice,
     PlanItem,
     StackEventSeen,
+    StackSetInstanceUpdate,
+    StackSetOperationUpdate,
+    StackSetSettled,
     StackSettled,
     StepFailed,
     StepFinished,
@@ -27,7 +31,7 @@ from core.progress import (
 )
 from core.stack_events import STACK_RESOURCE_TYPE
 from wizard import messages
-from wizard.backend import explain
+from wizard.backend import DeployCancelled, explain
 from wizard.components.base import StepScreen
 
 PORT_STEPS = (("blueprints", "Blueprints"), ("integration", "Integration"), ("webhook", "Webhook"))
@@ -53,6 +57,21 @@ class ResourceRow:
     reason: str = ""
     started: float | None = None
     ended: float | None = None
+
+
+@dataclass
+class InstanceRow:
+    """One account (or OU) x region of a StackSet install."""
+
+    target: str
+    region: str
+    action: str = ""
+    status: str = "PENDING"
+    reason: str = ""
+
+
+INSTANCE_STATES = {"PENDING": "pending", "QUEUED": "pending", "RUNNING": "running", "SUCCEEDED": "done",
+                   "FAILED": "failed", "CANCELLED": "failed"}
 
 
 def resource_state(status: str) -> str:
@@ -113,6 +132,8 @@ class DeployScreen(StepScreen):
         self.finished: messages.DeployFinished | None = None
         self.port_rows = {key: PortRow() for key, _title in PORT_STEPS}
         self.rows: dict[str, ResourceRow] = {}
+        self.instances: dict[str, InstanceRow] = {}  # "account/region" -> row (StackSet installs)
+        self.stackset = False
         self.stack_status = ""
         self.notes: list[str] = []
         self.started_at = 0.0
@@ -120,26 +141,43 @@ class DeployScreen(StepScreen):
 
     def body(self) -> ComposeResult:
         state = self.state
-        yield Static(f"Installing into Port and AWS stack {escape(state.stack_name)} "
+        self.stackset = state.stackset
+        what = "StackSet" if self.stackset else "stack"
+        yield Static(f"Installing into Port and AWS {what} {escape(state.stack_name)} "
                      f"({escape(state.aws_region)})", classes="title")
         yield Static("", id="failure")
         yield Static("Port", classes="section")
         yield Static("", id="port-steps")
-        yield Static(f"Stack {escape(state.stack_name)}", classes="section")
-        table: DataTable = DataTable(id="resources", cursor_type="row", zebra_stripes=False)
-        table.add_column("Resource", key="resource")
-        table.add_column("Type", key="type")
-        table.add_column("Status", key="status")
-        table.add_column("Time", key="elapsed")
-        table.add_column("Reason", key="reason")
-        yield table
+        if self.stackset:
+            yield Static(f"StackSet {escape(state.stack_name)}: one stack per account and region",
+                         classes="section")
+            table: DataTable = DataTable(id="instances", cursor_type="row", zebra_stripes=False)
+            table.add_column("Account", key="target")
+            table.add_column("Region", key="region")
+            table.add_column("Operation", key="action")
+            table.add_column("Status", key="status")
+            table.add_column("Reason", key="reason")
+            yield table
+        else:
+            yield Static(f"Stack {escape(state.stack_name)}", classes="section")
+            table = DataTable(id="resources", cursor_type="row", zebra_stripes=False)
+            table.add_column("Resource", key="resource")
+            table.add_column("Type", key="type")
+            table.add_column("Status", key="status")
+            table.add_column("Time", key="elapsed")
+            table.add_column("Reason", key="reason")
+            yield table
         yield Static("", id="summary")
         yield Static("", id="notes")
 
     def on_mount(self) -> None:
         review = self.state.review
         for item in getattr(review, "resources", None) or []:
-            self._row(item.name, item.kind)
+            if not self.stackset:
+                self._row(item.name, item.kind)
+            elif item.kind == "stack instance" and item.change is not Change.NO_CHANGE:
+                target, _, region = item.name.rpartition("/")
+                self.instances[item.name] = InstanceRow(target, region, str(item.change).upper())
         self.set_interval(1.0, self._tick)
         self.start()
 
@@ -168,11 +206,15 @@ class DeployScreen(StepScreen):
     def deploy(self, settings: object, credentials: PortCredentials) -> None:
         from core.install import InstallFailed
 
+        worker = get_current_worker()
+
         def report(event: object) -> None:
             self.post_message(messages.Progress(event))  # thread-safe
 
-        try:
-            result = self.backend.install(settings, credentials, report)
+        try:  # quitting cancels the worker: its event stops the stack polling at the next wait
+            result = self.backend.install(settings, credentials, report, cancel=worker.cancelled_event)
+        except DeployCancelled:
+            return
         except InstallFailed as error:
             cause = error.cause
             self.post_message(messages.DeployFinished(
@@ -206,13 +248,20 @@ class DeployScreen(StepScreen):
             for row in self.port_rows.values():
                 if row.status == "running":
                     row.status, row.detail = "failed", event.reason
-        elif isinstance(event, PlanItem) and event.target == "aws":
+        elif isinstance(event, PlanItem) and event.target == "aws" and not self.stackset:
             self._finish_running_before(None)
             self._row(event.name, event.kind)
         elif isinstance(event, StackEventSeen):
             self._stack_event(event)
         elif isinstance(event, StackSettled):
             self.stack_status = event.status
+        elif isinstance(event, StackSetOperationUpdate):
+            self._finish_running_before(None)
+            self.stack_status = f"{event.action} operation {event.status}"
+        elif isinstance(event, StackSetInstanceUpdate):
+            self._instance_update(event)
+        elif isinstance(event, StackSetSettled):
+            self.stack_status = f"StackSet {_PAST[event.change]}, {len(event.instances)} instance(s)"
         elif isinstance(event, Notice):
             self.notes.append(event.message)
         self._render_all()
@@ -266,6 +315,18 @@ class DeployScreen(StepScreen):
             if row.started is None:
                 row.started = stamp
             row.ended = stamp
+
+    def _instance_update(self, event: StackSetInstanceUpdate) -> None:
+        if event.organizational_unit:  # the OU's planned row gives way to its accounts' rows
+            planned = self.instances.get(f"{event.organizational_unit}/{event.region}")
+            if planned is not None and INSTANCE_STATES.get(planned.status) == "pending":
+                del self.instances[f"{event.organizational_unit}/{event.region}"]
+                with contextlib.suppress(Exception):
+                    self.query_one("#instances", DataTable).remove_row(
+                        f"{event.organizational_unit}/{event.region}")
+        key = f"{event.account}/{event.region}"
+        row = self.instances.setdefault(key, InstanceRow(event.account, event.region))
+        row.action, row.status, row.reason = event.action, event.status, event.reason
 
     def on_resources_read(self, message: messages.ResourcesRead) -> None:
         for resource in message.resources:
@@ -331,7 +392,24 @@ class DeployScreen(StepScreen):
         self.query_one("#summary", Static).update(self._summary())
         self.query_one("#notes", Static).update("\n".join(f"• {escape(note)}" for note in self.notes[-4:]))
 
+    def _render_instances(self) -> None:
+        table = self.query_one("#instances", DataTable)
+        styles = {"pending": "dim", "running": "cyan", "done": "green", "failed": "bold red"}
+        for key, row in self.instances.items():
+            state = INSTANCE_STATES.get(row.status, "pending")
+            cells = (row.target, row.region, row.action.lower(), Text(row.status, style=styles[state]),
+                     row.reason)
+            if key in table.rows:
+                for column, value in zip(("target", "region", "action", "status", "reason"), cells,
+                                         strict=True):
+                    table.update_cell(key, column, value, update_width=True)
+            else:
+                table.add_row(*cells, key=key)
+
     def _render_table(self) -> None:
+        if self.stackset:
+            self._render_instances()
+            return
         table = self.query_one("#resources", DataTable)
         now = self.wizard.clock()
         styles = {"pending": "dim", "running": "cyan", "done": "green", "failed": "bold red"}
@@ -351,12 +429,15 @@ class DeployScreen(StepScreen):
                 table.add_row(*cells, key=logical_id)
 
     def _summary(self) -> str:
-        counts = Counter(resource_state(row.status) for row in self.rows.values())
-        total = len(self.rows)
+        if self.stackset:
+            counts = Counter(INSTANCE_STATES.get(row.status, "pending") for row in self.instances.values())
+            done = f"StackSet {counts['done']}/{len(self.instances)} accounts x regions succeeded"
+        else:
+            counts = Counter(resource_state(row.status) for row in self.rows.values())
+            done = f"stack {counts['done']}/{len(self.rows)} resources done"
         elapsed = format_elapsed((self.ended_at or self.wizard.clock()) - self.started_at)
         port_done = sum(row.status == "done" for row in self.port_rows.values())
-        parts = [f"Port {port_done}/{len(PORT_STEPS)} steps",
-                 f"stack {counts['done']}/{total} resources done"]
+        parts = [f"Port {port_done}/{len(PORT_STEPS)} steps", done]
         if counts["running"]:
             parts.append(f"{counts['running']} in progress")
         if counts["failed"]:

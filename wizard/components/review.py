@@ -115,7 +115,11 @@ class ReviewScreen(StepScreen):
             f"Port ({escape(where)}): {port_changes} of {len(review.port_items)} objects change")
         self.query_one("#port-plan", Static).update(port_table(review))
         account = f"account {state.aws_account}, " if state.aws_account else ""
-        stack_line = f"AWS stack {state.stack_name} ({account}{state.aws_region}): {review.stack_change}"
+        if state.stackset:
+            stack_line = (f"AWS StackSet {state.stack_name} (administered from {account}{state.aws_region}): "
+                          f"{review.stack_change}")
+        else:
+            stack_line = f"AWS stack {state.stack_name} ({account}{state.aws_region}): {review.stack_change}"
         if review.stack_detail:
             stack_line += f" ({review.stack_detail})"
         self.query_one("#stack-heading", Static).update(escape(stack_line))
@@ -123,7 +127,8 @@ class ReviewScreen(StepScreen):
             self.query_one("#stack-plan", Static).update(resources_table(review))
             self.query_one("#stack-summary", Static).update(change_summary(review))
         elif review.stack_change is Change.NO_CHANGE:
-            self.query_one("#stack-summary", Static).update("the stack is up to date: no resource changes")
+            what = "the StackSet and its instances are" if state.stackset else "the stack is"
+            self.query_one("#stack-summary", Static).update(f"{what} up to date: no resource changes")
         self.query_one("#notes", Static).update("\n".join(f"• {escape(note)}" for note in review.notes))
         self.set_next_enabled(True)
 

@@ -38,7 +38,7 @@ class WelcomeScreen(StepScreen):
         yield Static(f"  • blueprints: {escape(_blueprint_titles())}\n"
                      f"  • the integration [b]{escape(state.integration_id)}[/b] and its mapping config\n"
                      "  • an ingest webhook the Lambda posts events to (or one you already have)")
-        yield Static("In AWS (one CloudFormation stack in the account and region you pick)",
+        yield Static("In AWS (one CloudFormation stack in the account and region you pick, or a StackSet)",
                      classes="section")
         yield Static("  • an EventBridge rule for the event sources you choose\n"
                      "  • an SQS queue and its dead-letter queue\n"
