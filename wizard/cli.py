@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
-import inspect
 import os
 import sys
 from collections.abc import Sequence
@@ -137,12 +136,10 @@ def run_sandbox(answers: str | None, flags: dict[str, object], no_tui: bool) -> 
     from core.sandbox.headless import run_headless
 
     if answers is None and not no_tui and _interactive() and _tui_available():
-        from wizard.app import WizardApp, run_app
+        from wizard.app import run_app
 
-        if "sandbox" in inspect.signature(WizardApp.__init__).parameters:
-            with SandboxEnvironment(flags=flags) as sandbox:
-                return run_app(sandbox=sandbox)
-        print("note: this wizard has no sandbox panel yet; running the sandbox headless", file=sys.stderr)
+        with SandboxEnvironment(flags=flags) as sandbox:
+            return run_app(sandbox=sandbox)
     return run_headless(answers, flags, None, 60.0, SandboxOptions())
 
 
