@@ -16,7 +16,7 @@ from core.install_command import build_settings
 from core.settings import InstallSettings
 from tests.aws_fixtures import unique_name
 from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
-from tests.test_wizard_support import FAILURE_REASON, ScriptedBackend, seen, settle
+from tests.test_wizard_support import FAILURE_REASON, ScriptedBackend, seen, settle, type_into
 from wizard.app import WizardApp
 from wizard.backend import Backend
 from wizard.components.aws import AwsScreen
@@ -26,18 +26,12 @@ from wizard.components.names import NamesScreen
 from wizard.components.port import PortScreen
 from wizard.components.review import ReviewScreen
 from wizard.components.sources import SourcesScreen
+from wizard.components.stackset import StackSetScreen
 from wizard.components.webhook import WebhookScreen
 from wizard.components.welcome import WelcomeScreen
 from wizard.state import StateStore, WizardState
 
 PORT_ENV = {"PORT_CLIENT_ID": EMULATOR_CLIENT_ID, "PORT_CLIENT_SECRET": EMULATOR_CLIENT_SECRET}
-
-
-async def type_into(pilot: Any, selector: str, text: str) -> None:
-    widget = pilot.app.screen.query_one(selector, Input)
-    widget.focus()
-    widget.value = ""
-    await pilot.press(*text)
 
 
 def real_app(tmp_path: Path, aws_endpoint: str, environ: dict[str, str] | None = None) -> WizardApp:
@@ -86,6 +80,12 @@ async def test_pilot_installs_end_to_end_against_moto_and_the_port_emulator(
         await type_into(pilot, "#stack-name", stack)
         await type_into(pilot, "#queue-name", queue)
         await type_into(pilot, "#function-name", function)
+        await pilot.press("ctrl+n")
+
+        # One stack (the default) or a StackSet: the StackSet fields stay hidden for one stack.
+        assert isinstance(app.screen, StackSetScreen)
+        assert "One stack in account 123456789012, us-east-1" in seen(app)
+        assert "Accounts" not in seen(app)
         await pilot.press("ctrl+n")
         await settle(pilot)
 
@@ -256,3 +256,38 @@ async def test_sandbox_prefills_the_local_port_and_keeps_its_own_answers(tmp_pat
         assert app.screen.query_one("#custom-url", Input).value == "http://127.0.0.1:9"
         assert app.state.stack_name == "sandbox-stack"
         assert app.store.directory == tmp_path / "port-aws-wizard" / "sandbox"
+
+
+async def test_sync_on_the_done_screen_brings_in_a_resource_created_before_the_install(
+    tmp_path: Path, port_emulator: PortEmulator, aws_endpoint: str, aws_client: Callable[..., Any]
+) -> None:
+    region = "ap-southeast-1"  # no other test uses it: the sync lists only this instance
+    ec2 = aws_client("ec2", region)
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro",
+                                 )["Instances"][0]["InstanceId"]
+    state = WizardState(port_base_url=port_emulator.base_url, aws_region=region, event_sources=("aws.ec2",),
+                        stack_name=unique_name("wiz-sync"), queue_name=unique_name("q"),
+                        lambda_function_name=unique_name("fn"))
+    backend = Backend(environ=dict(PORT_ENV), aws_endpoint_url=aws_endpoint, poll_seconds=0.1)
+    app = WizardApp(backend=backend, state=state, store=StateStore(tmp_path / "state"), cwd=tmp_path,
+                    start_step="review")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot, rounds=5)
+        assert "✓ Installed (CREATE_COMPLETE)" in seen(app)
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, DoneScreen)
+        assert "Sync existing resources now" in seen(app)
+        assert instance not in port_emulator.store.entities.get("ec2Instance", {})  # events only so far
+
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        text = seen(app)
+        assert re.search(r"✓ synced 2 resource\(s\) with \d+ ingest request\(s\)", text), text
+        assert "AWS::EC2::Instance: 1" in text and "AWS::Account::Info: 1" in text
+        assert app.screen.query_one("#sync-progress").percentage == 1.0
+
+    properties = port_emulator.store.entities["ec2Instance"][instance]["properties"]
+    assert properties["state"] == "running" and properties["instanceType"] == "t3.micro"

@@ -24,6 +24,8 @@ from core.progress import (
     StepFinished,
     StepStarted,
 )
+from core.sandbox.counters import CounterSnapshot
+from core.sandbox.flow import EntityRow
 from core.settings import InstallSettings
 from wizard.backend import (
     AwsIdentity,
@@ -65,6 +67,16 @@ async def settle(pilot: Any, rounds: int = 3) -> None:
     for _ in range(rounds):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+async def type_into(pilot: Any, selector: str, text: str) -> None:
+    """Focus an input, clear it and type `text` key by key, as a user does."""
+    from textual.widgets import Input
+
+    widget = pilot.app.screen.query_one(selector, Input)
+    widget.focus()
+    widget.value = ""
+    await pilot.press(*text)
 
 
 class MemoryStore(StateStore):
@@ -127,7 +139,8 @@ class ScriptedBackend:
             resources=[PlanItem("aws", kind, name, Change.CREATE) for name, kind in RESOURCES],
         )
 
-    def install(self, settings: InstallSettings, credentials: PortCredentials, report: Any) -> Any:
+    def install(self, settings: InstallSettings, credentials: PortCredentials, report: Any,
+                cancel: threading.Event | None = None) -> Any:
         self.installs += 1
         report(StepStarted("blueprints", "2 blueprints"))
         report(StepFinished("blueprint awsAccount", Change.NO_CHANGE))
@@ -213,3 +226,42 @@ def log_line(second: int, message: str, event_id: str = "") -> LogLine:
     stamp = int((T0 + timedelta(seconds=second)).timestamp() * 1000)
     text, level = format_record(stamp, message)
     return LogLine(stamp, "2026/11/25/[$LATEST]abc", message, text, level, event_id or f"id{second}")
+
+
+class FakeSandbox:
+    """What `--sandbox` hands the wizard (core.sandbox.environment.SandboxEnvironment), frozen:
+    fixed endpoints, counters and entities; it records what the panel asks of it."""
+
+    aws_endpoint = "http://127.0.0.1:5000"
+    port_base_url = "http://127.0.0.1:5001"
+    account = "210987654321"
+    options = None
+
+    def __init__(self) -> None:
+        self.settings = InstallSettings(port_base_url=self.port_base_url, stack_name="port-aws-sandbox")
+        self.flow: Any = None
+        self.sent: list[int] = []
+        self.faults: list[tuple[float, float]] = []
+        self.polls = 0
+
+    def start_flow(self) -> Any:
+        if self.flow is None:
+            self.flow = type("Flow", (), {"plan": type("Plan", (), {"round_size": 4})()})()
+        return self.flow
+
+    def send_events(self, count: int) -> list[Any]:
+        self.sent.append(count)
+        return [object()] * count
+
+    def counters(self) -> CounterSnapshot:
+        self.polls += 1
+        return CounterSnapshot(put=8, queued=1, in_flight=2, received=9, invocations=3, forwarded=5,
+                               failed=2, dead_lettered=0, entity_changes=6, rejected=1)
+
+    def entities(self) -> list[EntityRow]:
+        return [EntityRow("awsAccount", self.account, self.account),
+                EntityRow("ec2Instance", "i-0a1b2c3d4e5f60718", "web-1"),
+                EntityRow("s3Bucket", "arn:aws:s3:::example-logs-bucket", "example-logs-bucket")]
+
+    def fail_ingest_for(self, seconds: float, ratio: float = 1.0, status: int = 503) -> None:
+        self.faults.append((seconds, ratio))

@@ -24,7 +24,9 @@ from wizard.components.done import DoneScreen
 from wizard.components.names import NamesScreen
 from wizard.components.port import PortScreen
 from wizard.components.review import ReviewScreen
+from wizard.components.sandbox import SandboxScreen
 from wizard.components.sources import SourcesScreen
+from wizard.components.stackset import StackSetScreen
 from wizard.components.troubleshoot import TroubleshootScreen
 from wizard.components.webhook import WebhookScreen
 from wizard.components.welcome import WelcomeScreen
@@ -37,10 +39,11 @@ SCREENS: dict[str, type[StepScreen]] = {
     "sources": SourcesScreen,
     "webhook": WebhookScreen,
     "names": NamesScreen,
+    "stackset": StackSetScreen,
     "review": ReviewScreen,
     "deploy": DeployScreen,
 }
-RESUMABLE = ("port", "aws", "sources", "webhook", "names", "review")
+RESUMABLE = ("port", "aws", "sources", "webhook", "names", "stackset", "review")
 
 
 class WizardApp(App[int]):
@@ -63,7 +66,10 @@ class WizardApp(App[int]):
         sandbox: Any = None,
     ) -> None:
         super().__init__()
-        self.backend = backend or Backend(environ=environ)
+        options = getattr(sandbox, "options", None)
+        self.backend = backend or Backend(
+            environ=environ, poll_seconds=options.stack_poll_seconds if options is not None else 2.0)
+        self.sandbox = sandbox
         if sandbox is not None:  # `--sandbox`: local moto and Port emulator, set in os.environ
             store = store or StateStore(default_state_dir() / "sandbox")
             if state is None:
@@ -126,6 +132,12 @@ class WizardApp(App[int]):
     def show_done(self, result: Any) -> None:
         self.result = result
         self.push_screen(DoneScreen(result))
+        if self.sandbox is not None:  # the sandbox's point: watch events go through what was installed
+            self.show_sandbox()
+
+    def show_sandbox(self) -> None:
+        if self.sandbox is not None:
+            self.push_screen(SandboxScreen(self.sandbox))
 
     def show_troubleshoot(self) -> None:
         self.push_screen(TroubleshootScreen(self.state.settings(), self.credentials()))

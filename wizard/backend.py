@@ -8,6 +8,7 @@ tests point the wizard at the Port emulator and at moto (`aws_endpoint_url`).
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,10 @@ REQUIRED_ACTIONS: tuple[str, ...] = (
     "events:PutRule", "events:PutTargets", "events:DescribeRule",
     "logs:CreateLogGroup", "logs:PutRetentionPolicy",
 )
+
+
+class DeployCancelled(Exception):
+    """The install's polling stopped because the wizard left (quit, or the screen went away)."""
 
 
 @dataclass(frozen=True)
@@ -224,6 +229,8 @@ class Backend:
             outcome = PortSetup(client, settings, _drop, self.environ.get("PORT_WEBHOOK_SECRET", "")
                                 ).run(write=False)
         result.port_items = list(outcome.items)
+        if settings.stackset:
+            return self._review_stackset(settings, outcome, result)
         collected: list[ProgressEvent] = []
         try:
             cloudformation = self._client(settings, "cloudformation")
@@ -254,14 +261,64 @@ class Backend:
                                 "change set above was made with a placeholder URL")
         return result
 
-    def install(self, settings: InstallSettings, credentials: PortCredentials, report: Reporter) -> Any:
-        """The whole install (core.install.Installer). Raises core.install.InstallFailed."""
+    def _review_stackset(self, settings: InstallSettings, outcome: Any, result: ReviewResult) -> ReviewResult:
+        """The StackSet's plan (permission checks, then read-only calls), as `--dry-run` shows it."""
+        from core.aws import make_client, make_session
+        from core.install import PLACEHOLDER_WEBHOOK_URL
+        from core.resources import template_path
+        from core.stack_parameters import stack_parameters
+        from core.stackset import plan_stackset
+        from core.stackset_permissions import stackset_preflight
+
+        collected: list[ProgressEvent] = []
+        session = make_session(settings)
+        config = stackset_preflight(session, settings, collected.append)
+        parameters = stack_parameters(settings, outcome.webhook.url or PLACEHOLDER_WEBHOOK_URL,
+                                      outcome.webhook.secret)
+        items = plan_stackset(make_client(session, "cloudformation", settings), config,
+                              template_path().read_text(), parameters, collected.append)
+        for item in items:
+            if item.kind == "stackset":
+                result.stack_change, result.stack_detail = item.change, item.detail
+            else:
+                result.resources.append(item)
+        result.notes += [event.message for event in collected if isinstance(event, Notice)]
+        if not outcome.webhook.url:
+            result.notes.append("the webhook's ingest URL is known once the webhook is created")
+        return result
+
+    def install(self, settings: InstallSettings, credentials: PortCredentials, report: Reporter,
+                cancel: threading.Event | None = None) -> Any:
+        """The whole install (core.install.Installer). Raises core.install.InstallFailed.
+
+        When `cancel` is set (the app quits, the screen goes away) the stack or StackSet
+        polling stops at its next wait with DeployCancelled; what was started in AWS goes on.
+        """
         from core.install import Installer
+
+        def sleep(seconds: float) -> None:
+            if cancel is None:
+                time.sleep(seconds)
+            elif cancel.wait(seconds):
+                raise DeployCancelled("the install was left while it ran")
 
         installer = Installer(self.settings(settings), credentials, report,
                               webhook_secret=self.environ.get("PORT_WEBHOOK_SECRET", ""),
-                              poll_seconds=self.poll_seconds)
+                              poll_seconds=self.poll_seconds, sleep=sleep)
         return installer.run()
+
+    def sync(self, settings: InstallSettings, credentials: PortCredentials | None,
+             progress: Callable[[Any], None]) -> Any:
+        """core.sync.run_sync over the install's regions and sources; returns its SyncResult."""
+        from core.sync import run_sync
+
+        settings = self.settings(settings)
+        regions = settings.regions if settings.stackset and settings.regions else None
+        kwargs: dict[str, Any] = {}
+        if self._port_client_factory is not None:
+            kwargs["port_client_factory"] = self._port_client_factory
+        return run_sync(settings, credentials, regions=regions, progress=progress,
+                        environ=dict(self.environ), **kwargs)
 
     def stack_resources(self, settings: InstallSettings) -> list[ResourceState]:
         client = self._client(settings, "cloudformation", retries=2)

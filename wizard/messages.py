@@ -118,3 +118,48 @@ class ChecksDone(Message):
         self.checks = checks  # list[backend.HopCheck]
         self.error = error
         self.finished = finished
+
+
+class SandboxStarted(Message):
+    """The sandbox's event flow runs (`sent` sample events were put to start it), or `error`."""
+
+    def __init__(self, round_size: int = 0, sent: int = 0, error: str = "") -> None:
+        super().__init__()
+        self.round_size = round_size
+        self.sent = sent
+        self.error = error
+
+
+class SandboxPolled(Message):
+    """The sandbox's hop counters and Port entities at one moment (or why they could not be read)."""
+
+    def __init__(self, counters: Any = None, entities: list[Any] | None = None, error: str = "") -> None:
+        super().__init__()
+        self.counters = counters  # core.sandbox.counters.CounterSnapshot
+        self.entities = entities or []  # list[core.sandbox.flow.EntityRow]
+        self.error = error
+
+
+class SandboxActed(Message):
+    """A sandbox button did its work: `sent` more events, or the ingest fault started."""
+
+    def __init__(self, sent: int = 0, fault_seconds: float = 0.0, error: str = "") -> None:
+        super().__init__()
+        self.sent = sent
+        self.fault_seconds = fault_seconds
+        self.error = error
+
+
+class SyncProgressed(Message):
+    """A step of the sync (core.sync.SyncProgress)."""
+
+    def __init__(self, progress: Any) -> None:
+        super().__init__()
+        self.progress = progress
+
+
+class SyncFinished(Message):
+    def __init__(self, result: Any = None, error: str = "") -> None:
+        super().__init__()
+        self.result = result  # core.sync.SyncResult
+        self.error = error

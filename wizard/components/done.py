@@ -7,13 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from core.console import mask_url
 from core.progress import Change
+from wizard import messages
+from wizard.backend import explain
 from wizard.components.base import StepScreen, status_text
 
 _PAST = {Change.CREATE: "created", Change.UPDATE: "updated", Change.NO_CHANGE: "no change",
@@ -44,6 +47,8 @@ class DoneScreen(StepScreen):
     BINDINGS = [
         Binding("ctrl+t", "troubleshoot", "Troubleshoot", priority=True),
         Binding("ctrl+s", "save", "Save answers", priority=True),
+        Binding("ctrl+y", "sync", "Sync now", priority=True),
+        Binding("ctrl+o", "sandbox", "Sandbox panel", priority=True),
     ]
 
     DEFAULT_CSS = """
@@ -51,11 +56,18 @@ class DoneScreen(StepScreen):
     DoneScreen #save-row Input { width: 1fr; max-width: 50; }
     DoneScreen #save-row Button { margin: 0 0 0 2; }
     DoneScreen #save-status { height: auto; }
+    DoneScreen #sync-row { height: 1; margin: 0 0 0 2; }
+    DoneScreen #sync-row Button { margin: 0 2 0 0; }
+    DoneScreen #sync-status { height: auto; }
+    DoneScreen #sync-progress { margin: 0 0 0 2; display: none; }
+    DoneScreen #sync-progress.shown { display: block; }
+    DoneScreen #sync-counts { height: auto; }
     """
 
     def __init__(self, result: Any) -> None:
         super().__init__()
         self.result = result
+        self.syncing = False
 
     def body(self) -> ComposeResult:
         state, result = self.state, self.result
@@ -72,11 +84,26 @@ class DoneScreen(StepScreen):
         yield Static("\n".join(lines) or "  nothing changed")
         account = f"account {state.aws_account}, " if state.aws_account else ""
         yield Static(f"In AWS ({escape(account + state.aws_region)})", classes="section")
-        stack = getattr(result, "stack", None)
-        status = stack.status if stack is not None else "not deployed"
-        yield Static(f"  • stack {escape(state.stack_name)}: {escape(status)}\n"
+        stackset = getattr(result, "stackset", None)
+        if stackset is not None:
+            instances = "".join(f"\n      {escape(line)}" for line in stackset.instances)
+            where = f"  • StackSet {escape(state.stack_name)}: {_PAST[stackset.change]}, " \
+                    f"{len(stackset.instances)} instance(s){instances}\n"
+        else:
+            stack = getattr(result, "stack", None)
+            status = stack.status if stack is not None else "not deployed"
+            where = f"  • stack {escape(state.stack_name)}: {escape(status)}\n"
+        yield Static(f"{where}"
                      f"  • queue {escape(state.queue_name)} → function {escape(state.lambda_function_name)}"
                      f" → webhook\n  • event sources: {escape(', '.join(state.event_sources))}")
+        yield Static("Existing resources", classes="section")
+        yield Static("  Events bring changes from now on; resources that already exist reach Port when they "
+                     "next change. A sync sends them all now, through the same webhook.")
+        with Horizontal(id="sync-row"):
+            yield Button("Sync existing resources now", id="sync", compact=True)
+            yield Static("", id="sync-status")
+        yield ProgressBar(id="sync-progress", show_eta=False)
+        yield Static("", id="sync-counts")
         yield Static("Next steps", classes="section")
         yield Static(
             "  1. Change something in AWS (e.g. stop or start an EC2 instance): it shows up in Port's\n"
@@ -96,6 +123,7 @@ class DoneScreen(StepScreen):
         status = self.query_one("#save-status", Static)
         if not text:
             status.update(status_text("bad", "enter a file name"))
+            self._show(status)
             return
         path = Path(text).expanduser()
         if not path.is_absolute():
@@ -105,19 +133,98 @@ class DoneScreen(StepScreen):
             path.write_text(self.state.shareable_answers(), encoding="utf-8")
         except OSError as error:
             status.update(status_text("bad", f"could not write {path}: {error.strerror or error}"))
+            self._show(status)
             return
         extra = " (export PORT_WEBHOOK_URL first: the URL is not saved)" if self.state.webhook_mode == "url" \
             else ""
         status.update(status_text("ok", f"saved {path}: run port-aws-wizard --answers {path} with "
                                         f"PORT_CLIENT_ID and PORT_CLIENT_SECRET exported{extra}"))
+        self._show(status)
+
+    def _show(self, widget: Static) -> None:
+        """Scroll the body so a status line that just changed is on screen (small terminals)."""
+        self.call_after_refresh(self.query_one("#body").scroll_to_widget, widget, animate=False)
 
     def action_troubleshoot(self) -> None:
         self.wizard.show_troubleshoot()
+
+    def action_sandbox(self) -> None:
+        self.wizard.show_sandbox()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sandbox":
+            return self.wizard.sandbox is not None
+        if action == "sync":
+            return None if self.syncing else True
+        return super().check_action(action, parameters)
+
+    # -- sync --------------------------------------------------------------------------
+    def action_sync(self) -> None:
+        if self.syncing:
+            return
+        self.syncing = True
+        self.refresh_bindings()
+        self.query_one("#sync", Button).disabled = True
+        self.query_one("#sync-status", Static).update(status_text("busy", "listing resources in AWS..."))
+        self.query_one("#sync-counts", Static).update("")
+        bar = self.query_one("#sync-progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.add_class("shown")
+        self._show(self.query_one("#sync-counts", Static))
+        self.sync(self.state.settings(), self.wizard.credentials())
+
+    @work(thread=True, exclusive=True, group="sync")
+    def sync(self, settings: Any, credentials: Any) -> None:
+        try:
+            result = self.backend.sync(settings, credentials,
+                                       lambda progress: self.post_message(messages.SyncProgressed(progress)))
+        except Exception as error:  # noqa: BLE001 - shown, never a crash
+            self.post_message(messages.SyncFinished(error=explain(error)))
+            return
+        self.post_message(messages.SyncFinished(result))
+
+    def on_sync_progressed(self, message: messages.SyncProgressed) -> None:
+        progress = message.progress
+        if progress.units_total:
+            self.query_one("#sync-progress", ProgressBar).update(total=progress.units_total,
+                                                                 progress=progress.units_done)
+        self.query_one("#sync-status", Static).update(status_text(
+            "busy", f"{progress.kind} in {progress.region}: {progress.listed} listed · {progress.sent} sent "
+                    "to Port so far"))
+
+    def on_sync_finished(self, message: messages.SyncFinished) -> None:
+        self.syncing = False
+        self.refresh_bindings()
+        self.query_one("#sync", Button).disabled = False
+        status = self.query_one("#sync-status", Static)
+        bar = self.query_one("#sync-progress", ProgressBar)
+        if message.error:
+            bar.remove_class("shown")
+            status.update(status_text("bad", f"sync stopped: {message.error}") + " (Ctrl+Y tries again)")
+            self._show(status)
+            return
+        result = message.result
+        if bar.total is None:
+            bar.update(total=1, progress=1)
+        else:
+            bar.update(progress=bar.total)
+        kind = "warn" if result.errors else "ok"
+        status.update(status_text(kind, f"synced {result.total} resource(s) with {result.ingest_requests} "
+                                        f"ingest request(s) in {result.seconds:.1f} s"))
+        lines = [f"  • {escape(kind)}: {count}" for kind, count in result.counts.items() if count]
+        lines += [f"  [yellow]![/] {escape(error)}" for error in result.errors]
+        counts = self.query_one("#sync-counts", Static)
+        counts.update("\n".join(lines))
+        self._show(counts)
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
             event.stop()
             self.action_save()
+            return
+        if event.button.id == "sync":
+            event.stop()
+            self.action_sync()
             return
         await super().on_button_pressed(event)
 
