@@ -13,7 +13,7 @@ from typing import Any
 from textual.widgets import Input
 
 from core.settings import InstallSettings
-from tests.test_wizard_support import MemoryStore, ScriptedBackend, log_line, settle
+from tests.test_wizard_support import FakeSandbox, MemoryStore, ScriptedBackend, log_line, settle
 from wizard.app import WizardApp
 from wizard.state import WizardState
 
@@ -22,11 +22,11 @@ FIXED_NOW = 1_795_000_000.0
 
 
 def make_app(start_step: str = "welcome", *, fail_stack: bool = False, state: WizardState | None = None,
-             backend: ScriptedBackend | None = None) -> WizardApp:
+             backend: ScriptedBackend | None = None, sandbox: FakeSandbox | None = None) -> WizardApp:
     return WizardApp(backend=backend or ScriptedBackend(ENVIRON, fail_stack=fail_stack),
                      state=state or WizardState(organization="Acme Corp", aws_account="123456789012"),
                      store=MemoryStore(), clock=lambda: FIXED_NOW, cwd=Path("/home/user/project"),
-                     start_step=start_step)
+                     start_step=start_step, sandbox=sandbox)
 
 
 def _steady_cursors(pilot: Any) -> None:
@@ -80,6 +80,13 @@ def test_names_and_advanced(snap_compare: Any) -> None:
     assert snap_compare(make_app("names"), terminal_size=(100, 30), run_before=_settled)
 
 
+def test_stackset_step_with_accounts_and_regions(snap_compare: Any) -> None:
+    state = WizardState(organization="Acme Corp", aws_account="123456789012", stackset=True,
+                        accounts=("123456789012", "111111111111"), regions=("us-east-1", "eu-west-1"),
+                        failure_tolerance="1", max_concurrency="25%")
+    assert snap_compare(make_app("stackset", state=state), terminal_size=(100, 30), run_before=_settled)
+
+
 def test_review(snap_compare: Any) -> None:
     assert snap_compare(make_app("review"), terminal_size=(100, 30), run_before=_settled)
 
@@ -99,6 +106,12 @@ def test_deploy_failed_shows_the_first_failure(snap_compare: Any) -> None:
 
 def test_done(snap_compare: Any) -> None:
     assert snap_compare(make_app("review"), terminal_size=(100, 30), run_before=_then("ctrl+n", "ctrl+n"))
+
+
+def test_sandbox_panel_at_80x24_while_ingest_fails(snap_compare: Any) -> None:
+    # Frozen counters and entities (FakeSandbox) and a fixed clock: the fault line says 10 s.
+    assert snap_compare(make_app("review", sandbox=FakeSandbox()), terminal_size=(80, 24),
+                        run_before=_then("ctrl+n", "ctrl+n", "ctrl+f"))
 
 
 def test_troubleshooting(snap_compare: Any) -> None:
