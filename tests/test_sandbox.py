@@ -1,8 +1,8 @@
 """The sandbox end to end: the real install, then events through every hop to entities.
 
 Each test gets its own sandbox (its own moto account and Port emulator), with zero stack
-delays and a 1 s visibility timeout. The forwarder's budget is 3 s, so a loaded machine
-does not turn a healthy delivery into a retry; the dead-letter test uses 0.5 s, so its
+delays. The forwarder's budget is 3 s (visibility 4 s), so a loaded machine does not turn
+a healthy delivery into a retry; the dead-letter test uses 0.5 s (visibility 1 s), so its
 retries and redrive happen within seconds.
 """
 
@@ -26,7 +26,7 @@ from core.sandbox.headless import run_headless
 
 FAST = SandboxOptions(resource_delay=0, stack_poll_seconds=0.02, visibility_timeout=1,
                       function_timeout=0.5, batching_window=0)
-ROOMY = dataclasses.replace(FAST, function_timeout=3.0)
+ROOMY = dataclasses.replace(FAST, function_timeout=3.0, visibility_timeout=4)
 
 
 @pytest.fixture

@@ -193,8 +193,11 @@ class SandboxFlow:
         return rows
 
     def settled(self) -> bool:
-        """Every event sent has an outcome and nothing is waiting to be sent."""
-        return self.held() == 0 and all(o.state in TERMINAL for o in self.outcomes())
+        """Every event sent has an outcome, nothing is waiting to be sent, and the queue is
+        drained: the entity can appear in Port before the runner deletes its message."""
+        if self.held() or not all(o.state in TERMINAL for o in self.outcomes()):
+            return False
+        return self._queue_depth(self.deployment.queue_url) == (0, 0)
 
     def wait_until_settled(self, timeout: float, poll: float = 0.1) -> bool:
         deadline = time.monotonic() + timeout
