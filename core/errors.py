@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TextIO
+
 
 class WizardError(Exception):
     """Base class: an error with a message fit to show a user, and the exit code to use."""
@@ -43,3 +45,11 @@ class StackDeployError(WizardError):
 
 class AwsAccessError(WizardError):
     """AWS credentials are missing/invalid or lack a permission the install needs."""
+
+
+def print_error(error: WizardError, err: TextIO) -> int:
+    """Show a user-facing error (each input problem on its own line); return its exit code."""
+    problems = error.problems if isinstance(error, InputError) else [str(error)]
+    for problem in problems:
+        print(f"error: {problem}", file=err)
+    return error.exit_code

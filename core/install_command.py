@@ -10,7 +10,7 @@ from typing import TextIO
 from core.answers import load_answers
 from core.console import ConsoleReporter, print_summary
 from core.credentials import credentials_from
-from core.errors import InputError, WizardError
+from core.errors import WizardError, print_error
 from core.install import Installer, InstallFailed
 from core.settings import InstallSettings, SettingsBuilder
 
@@ -41,18 +41,13 @@ def run_console_install(answers: str | None, flags: Mapping[str, object], enviro
         result = installer.run()
         print_summary(result, settings.dry_run, out)
         return 0
-    except InputError as error:
-        for problem in error.problems:
-            print(f"error: {problem}", file=err)
-        return error.exit_code
     except InstallFailed as error:
-        print(f"error: {error}", file=err)
+        print_error(error, err)
         if error.completed:
             print("Done before the failure (kept; a re-run continues from here):", file=err)
             for step in error.completed:
                 print(f"  - {step}", file=err)
         print("Fix the problem above and run the same command again.", file=err)
         return error.exit_code
-    except WizardError as error:
-        print(f"error: {error}", file=err)
-        return error.exit_code
+    except WizardError as error:  # InputError too: every problem, exit 2
+        return print_error(error, err)

@@ -15,29 +15,20 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO
 
+from core.cli_flags import add_settings_flags, settings_flags
 from core.credentials import credentials_from
-from core.errors import InputError, WizardError
+from core.errors import InputError, WizardError, print_error
 from core.settings import InstallSettings
-
-# argparse dest -> settings field
-SETTINGS_FLAGS = ("port_base_url", "aws_region", "aws_profile", "integration_id", "stack_name",
-                  "queue_name", "lambda_function_name", "webhook", "event_sources")
 
 
 def _settings_parser() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("where the install is (same flags as the install)")
-    group.add_argument("--answers", metavar="FILE", help="the install's YAML answers file")
-    group.add_argument("--aws-region", help="AWS region of the stack (default: us-east-1)")
-    group.add_argument("--aws-profile", help="AWS profile from your AWS config")
-    group.add_argument("--stack-name", help="CloudFormation stack name (default: port-aws-serverless)")
-    group.add_argument("--queue-name", help="SQS queue name, used when the stack is gone")
-    group.add_argument("--lambda-function-name", help="Lambda function name, used when the stack is gone")
-    group.add_argument("--port-base-url", help="Port API base URL (default: https://api.getport.io)")
-    group.add_argument("--integration-id", help="integration identifier in Port (default: aws-serverless)")
-    group.add_argument("--webhook", help="webhook identifier or ingest URL (default: aws_ingest)")
-    group.add_argument("--event-sources", help="comma-separated event sources the rule should match "
-                       "(default: the stack's own)")
+    add_settings_flags(group, answers_help="the install's YAML answers file", overrides={
+        "queue_name": "SQS queue name, used when the stack is gone",
+        "lambda_function_name": "Lambda function name, used when the stack is gone",
+        "event_sources": "comma-separated event sources the rule should match (default: the stack's own)",
+    })
     return parent
 
 
@@ -53,7 +44,7 @@ class Context:
                  out: TextIO, err: TextIO) -> None:
         from core.install_command import build_settings
 
-        flags = {name: getattr(args, name, None) for name in SETTINGS_FLAGS}
+        flags = settings_flags(args)
         self.settings: InstallSettings
         self.settings, secrets = build_settings(args.answers, flags, environ)
         self.credentials = credentials_from(environ, secrets)
@@ -71,13 +62,8 @@ def _run(main: Callable[[Context, argparse.Namespace], int], parser: argparse.Ar
     try:
         context = Context(args, os.environ if environ is None else environ, out, err)
         return main(context, args)
-    except InputError as error:
-        for problem in error.problems:
-            print(f"error: {problem}", file=err)
-        return error.exit_code
     except WizardError as error:
-        print(f"error: {error}", file=err)
-        return error.exit_code
+        return print_error(error, err)
 
 
 def _confirm(context: Context, question: str, yes: bool, stdin: TextIO | None = None) -> bool:

@@ -32,8 +32,9 @@ from typing import Any, TextIO
 
 from core import describers, forwarder
 from core.aws import CLIENT_CONFIG, explain_aws_error, make_session
+from core.cli_flags import add_settings_flags, settings_flags
 from core.credentials import PortCredentials, credentials_from, require_credentials
-from core.errors import InputError, WizardError
+from core.errors import InputError, WizardError, print_error
 from core.port_client import PortClient
 from core.port_resources import webhook_mappings
 from core.port_setup import ingest_base_url
@@ -327,6 +328,9 @@ def run_sync(settings: InstallSettings, credentials: PortCredentials | None, *,
 
 
 # ---- the console command -----------------------------------------------------------------
+SYNC_FLAGS = ("event_sources", "webhook", "port_base_url", "aws_region", "aws_profile")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="port-aws-wizard sync",
@@ -334,16 +338,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "webhook (the same mappings as events). Port credentials come from "
                     "PORT_CLIENT_ID / PORT_CLIENT_SECRET.")
     parser.add_argument("--regions", help="comma-separated regions (default: the install's region)")
-    parser.add_argument("--event-sources",
-                        help="comma-separated sources whose resources to sync, e.g. aws.ec2,aws.s3 "
-                             "(default: the install's)")
     parser.add_argument("--prune", action="store_true",
                         help="delete entities of this account and these regions that AWS no longer has")
-    parser.add_argument("--answers", metavar="FILE", help="the install's YAML answers file")
-    parser.add_argument("--webhook", help="webhook identifier or ingest URL (default: aws_ingest)")
-    parser.add_argument("--port-base-url", help="Port API base URL")
-    parser.add_argument("--aws-region", help="AWS region (default: us-east-1)")
-    parser.add_argument("--aws-profile", help="AWS profile from your AWS config")
+    add_settings_flags(parser, answers_help="the install's YAML answers file", names=SYNC_FLAGS, overrides={
+        "event_sources": "comma-separated sources whose resources to sync, e.g. aws.ec2,aws.s3 "
+                         "(default: the install's)"})
     return parser
 
 
@@ -390,9 +389,7 @@ def main(argv: list[str], environ: Mapping[str, str] | None = None,
     out, err = out or sys.stdout, err or sys.stderr
     environ = dict(os.environ if environ is None else environ)
     args = build_parser().parse_args(argv)
-    flags = {"webhook": args.webhook, "port_base_url": args.port_base_url,
-             "aws_region": args.aws_region, "aws_profile": args.aws_profile,
-             "event_sources": args.event_sources}
+    flags = settings_flags(args, SYNC_FLAGS)
     try:
         settings, secrets = build_settings(args.answers, flags, environ)
         regions = tuple(r.strip() for r in (args.regions or "").split(",") if r.strip()) or None
@@ -402,13 +399,8 @@ def main(argv: list[str], environ: Mapping[str, str] | None = None,
                               prune=args.prune, progress=line, environ=environ)
         finally:
             line.close()
-    except InputError as error:
-        for problem in error.problems:
-            print(f"error: {problem}", file=err)
-        return error.exit_code
     except WizardError as error:
-        print(f"error: {error}", file=err)
-        return error.exit_code
+        return print_error(error, err)
     print_result(result, tuple(regions or (settings.aws_region,)), out)
     for problem in result.errors:
         print(f"error: {problem}", file=err)

@@ -144,3 +144,13 @@ def test_webhook_forms(value: str, identifier: str | None, url: str | None) -> N
     assert ref.identifier == identifier
     assert ref.ingest_url == url
     assert ref.managed == (identifier is not None)
+
+
+@pytest.mark.parametrize(("argv", "enriched"), [([], "true"), (["--no-enrich"], "false")])
+def test_no_enrich_flag_turns_event_enrichment_off_in_the_stack(argv: list[str], enriched: str) -> None:
+    from core.stack_parameters import stack_parameters
+    from wizard.cli import INSTALL_FLAGS, build_parser
+
+    args = build_parser().parse_args(argv)
+    settings, _secrets = build_settings(None, {name: getattr(args, name) for name in INSTALL_FLAGS}, {})
+    assert stack_parameters(settings, "https://ingest.example/key", "")["EnableEnrichment"] == enriched

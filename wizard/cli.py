@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from core.event_sources import DEFAULT_EVENT_SOURCES
+from core.cli_flags import SETTINGS_FLAGS, add_settings_flags
 
 # name -> "module:function"; the function takes the remaining argv and returns an exit code.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -47,24 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
         ) + "\n\nRun `port-aws-wizard SUBCOMMAND --help` for a subcommand's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--answers", metavar="FILE", help="YAML answers file (no prompts)")
-    parser.add_argument("--port-base-url", help="Port API base URL (default: https://api.getport.io)")
-    parser.add_argument("--aws-region", help="AWS region for deployment (default: us-east-1)")
-    parser.add_argument("--aws-profile", help="AWS profile from your AWS config")
-    parser.add_argument("--integration-id", help="integration identifier in Port (default: aws-serverless)")
-    parser.add_argument("--stack-name", help="CloudFormation stack name (default: port-aws-serverless)")
-    parser.add_argument("--queue-name", help="SQS queue name (default: port-aws-events-queue)")
-    parser.add_argument("--lambda-function-name",
-                        help="Lambda function name (default: port-aws-event-processor)")
-    parser.add_argument("--webhook",
-                        help="webhook identifier, full ingest URL, or partial URL (default: aws_ingest)")
-    parser.add_argument("--event-sources",
-                        help="comma-separated AWS event sources (default: "
-                        + ",".join(DEFAULT_EVENT_SOURCES) + ")")
+    add_settings_flags(parser, answers_help="YAML answers file (no prompts)")
     parser.add_argument("--port-only", action="store_true", default=None,
                         help="only set up Port; print the CloudFormation deploy command")
     parser.add_argument("--dry-run", action="store_true", default=None,
                         help="show the plan; change nothing in Port or AWS")
+    parser.add_argument("--no-enrich", dest="enrich_events", action="store_false", default=None,
+                        help="forward events as they are; do not describe the resource they name")
     parser.add_argument("--no-tui", action="store_true", help="never open the full-screen wizard")
     parser.add_argument("--sandbox", action="store_true",
                         help="run against a local AWS (moto) and Port (emulator); no accounts needed")
@@ -93,10 +82,9 @@ def _add_stackset_arguments(parser: argparse.ArgumentParser) -> None:
                        "account (default: AWSCloudFormationStackSetExecutionRole)")
 
 
-INSTALL_FLAGS = ("port_base_url", "aws_region", "aws_profile", "integration_id", "stack_name",
-                 "queue_name", "lambda_function_name", "webhook", "event_sources", "port_only", "dry_run",
-                 "stackset", "accounts", "organizational_units", "regions", "permission_model",
-                 "failure_tolerance", "max_concurrency", "administration_role_arn", "execution_role_name")
+INSTALL_FLAGS = (*SETTINGS_FLAGS, "port_only", "dry_run", "enrich_events", "stackset", "accounts",
+                 "organizational_units", "regions", "permission_model", "failure_tolerance",
+                 "max_concurrency", "administration_role_arn", "execution_role_name")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

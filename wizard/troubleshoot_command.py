@@ -12,9 +12,15 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from core.cli_flags import add_settings_flags, settings_flags
+
 EXIT_USAGE = 2
 REMEMBERED = ("port_base_url", "aws_region", "aws_profile", "stack_name", "queue_name",
               "lambda_function_name", "integration_id", "event_sources")
+
+
+TROUBLESHOOT_FLAGS = ("aws_region", "aws_profile", "stack_name", "queue_name", "lambda_function_name",
+                      "port_base_url")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,19 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "(follow/pause, filter) and a check of each hop. Without a terminal use "
                     "`port-aws-wizard status` and `port-aws-wizard logs --follow`.",
     )
-    parser.add_argument("--answers", metavar="FILE", help="YAML answers file of the install")
-    parser.add_argument("--aws-region", help="AWS region of the install")
-    parser.add_argument("--aws-profile", help="AWS profile from your AWS config")
-    parser.add_argument("--stack-name", help="CloudFormation stack name")
-    parser.add_argument("--queue-name", help="SQS queue name")
-    parser.add_argument("--lambda-function-name", help="Lambda function name")
-    parser.add_argument("--port-base-url", help="Port API base URL (for the Port checks)")
+    add_settings_flags(parser, answers_help="YAML answers file of the install", names=TROUBLESHOOT_FLAGS)
     return parser
 
 
 def main(argv: Sequence[str], environ: Mapping[str, str] | None = None, interactive: bool | None = None
          ) -> int:
-    from core.errors import InputError
+    from core.errors import InputError, print_error
     from core.settings import SettingsBuilder
     from wizard.state import StateStore, WizardState
 
@@ -59,15 +59,11 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None, interact
             values, _secrets = load_answers(Path(args.answers), environ)
             builder.apply(values, f"answers file {args.answers}")
         builder.apply_environment(environ)
-        flags = {name: getattr(args, name) for name in ("aws_region", "aws_profile", "stack_name",
-                                                        "queue_name", "lambda_function_name",
-                                                        "port_base_url")}
+        flags = settings_flags(args, TROUBLESHOOT_FLAGS)
         builder.apply(flags, "command line")
         settings = builder.build()
     except InputError as error:
-        for problem in error.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return error.exit_code
+        return print_error(error, sys.stderr)
     from wizard.app import run_troubleshoot
 
     return run_troubleshoot(settings)
