@@ -13,8 +13,7 @@ against AWS. After the install, ``start_flow()`` starts the event flow
         sandbox.counters(); sandbox.entities(); sandbox.fail_ingest_for(10, 0.5)
 
 The wizard gets a started one: `port-aws-wizard --sandbox` calls
-``wizard.app.run_app(sandbox=<SandboxEnvironment>)`` once WizardApp takes a ``sandbox``
-argument (until then it runs the headless sandbox). The wizard installs with
+``wizard.app.run_app(sandbox=<SandboxEnvironment>)``. The wizard installs with
 ``sandbox.settings`` / ``sandbox.credentials`` (the process environment is already set:
 ``sandbox.environ``), then calls ``start_flow()`` and drives its panel with the calls above.
 """
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from core.credentials import PortCredentials
 from core.sandbox.counters import CounterSnapshot
 from core.sandbox.events import PlannedEvent
+from core.sandbox.process_env import ProcessEnvironment
 from core.settings import InstallSettings, SettingsBuilder
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class SandboxEnvironment:
         self.account = account or _free_account()
         self._answers = answers
         self._flags = dict(flags or {})
-        self._saved_env: dict[str, str | None] = {}
+        self._process_env = ProcessEnvironment()
         self._moto: Any = None
         self.emulator: Any = None
         self.aws_endpoint = ""
@@ -132,7 +132,7 @@ class SandboxEnvironment:
             moto_fidelity.restore()
         elif moto_fidelity.is_applied():
             moto_fidelity.restore()
-        self._restore_environment()
+        self._process_env.restore()
 
     def __enter__(self) -> SandboxEnvironment:
         return self.start()
@@ -209,19 +209,8 @@ class SandboxEnvironment:
             "PORT_CLIENT_SECRET": self.credentials.client_secret,
             "PORT_BASE_URL": self.port_base_url,
         }
-        for name in (*self.environ, *_CLEARED_AWS_VARIABLES):
-            self._saved_env.setdefault(name, os.environ.get(name))
-        for name in _CLEARED_AWS_VARIABLES:
-            os.environ.pop(name, None)
-        os.environ.update(self.environ)
-
-    def _restore_environment(self) -> None:
-        for name, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        self._saved_env.clear()
+        self._process_env.unset(_CLEARED_AWS_VARIABLES)
+        self._process_env.set(self.environ)
 
 
 def _quiet_moto() -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 import threading
 import time
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.sandbox.counters import HopCounters
+from core.sandbox.process_env import ProcessEnvironment
 
 RECEIVE_ATTRIBUTES = ["All"]
 LONG_POLL_SECONDS = 1  # short, so stop() returns quickly; AWS's pollers wait 20 s
@@ -184,7 +184,7 @@ class QueueRunner:
         self._clients = clients
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._saved_env: dict[str, str | None] = {}
+        self._process_env = ProcessEnvironment()
         self._lock = threading.Lock()
         self.dead_letter_bound: set[str] = set()  # event ids that failed their last allowed receive
         self.errors: list[str] = []  # runner problems (not record failures)
@@ -196,9 +196,7 @@ class QueueRunner:
     def start(self) -> None:
         # The function reads its configuration from the environment (the template's
         # Environment.Variables). This process is the sandbox: set them, restore on stop.
-        for name, value in self.deployment.environment.items():
-            self._saved_env[name] = os.environ.get(name)
-            os.environ[name] = value
+        self._process_env.set(self.deployment.environment)
         for index in range(max(1, self.options.pollers)):
             thread = threading.Thread(target=self._poll, name=f"sandbox-poller-{index}", daemon=True)
             self._threads.append(thread)
@@ -209,12 +207,7 @@ class QueueRunner:
         for thread in self._threads:
             thread.join(timeout=LONG_POLL_SECONDS + self._timeout() + 5)
         self._threads.clear()
-        for name, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        self._saved_env.clear()
+        self._process_env.restore()
 
     def _timeout(self) -> float:
         return float(self.options.function_timeout or self.deployment.function_timeout)
