@@ -394,17 +394,11 @@ class DeployScreen(StepScreen):
 
     def _render_instances(self) -> None:
         table = self.query_one("#instances", DataTable)
-        styles = {"pending": "dim", "running": "cyan", "done": "green", "failed": "bold red"}
         for key, row in self.instances.items():
             state = INSTANCE_STATES.get(row.status, "pending")
-            cells = (row.target, row.region, row.action.lower(), Text(row.status, style=styles[state]),
+            cells = (row.target, row.region, row.action.lower(), Text(row.status, style=STATE_STYLES[state]),
                      row.reason)
-            if key in table.rows:
-                for column, value in zip(("target", "region", "action", "status", "reason"), cells,
-                                         strict=True):
-                    table.update_cell(key, column, value, update_width=True)
-            else:
-                table.add_row(*cells, key=key)
+            _upsert_row(table, key, ("target", "region", "action", "status", "reason"), cells)
 
     def _render_table(self) -> None:
         if self.stackset:
@@ -412,21 +406,15 @@ class DeployScreen(StepScreen):
             return
         table = self.query_one("#resources", DataTable)
         now = self.wizard.clock()
-        styles = {"pending": "dim", "running": "cyan", "done": "green", "failed": "bold red"}
         for logical_id, row in self.rows.items():
             state = resource_state(row.status)
             if row.started is None:
                 elapsed = ""
             else:
                 elapsed = format_elapsed((row.ended if row.ended is not None else now) - row.started)
-            cells = (logical_id, row.resource_type, Text(row.status, style=styles[state]), elapsed,
+            cells = (logical_id, row.resource_type, Text(row.status, style=STATE_STYLES[state]), elapsed,
                      row.reason)
-            if logical_id in table.rows:
-                for column, value in zip(("resource", "type", "status", "elapsed", "reason"), cells,
-                                         strict=True):
-                    table.update_cell(logical_id, column, value, update_width=True)
-            else:
-                table.add_row(*cells, key=logical_id)
+            _upsert_row(table, logical_id, ("resource", "type", "status", "elapsed", "reason"), cells)
 
     def _summary(self) -> str:
         if self.stackset:
@@ -476,3 +464,15 @@ class DeployScreen(StepScreen):
     def action_back(self) -> None:
         if self.finished is not None and not self.finished.ok:
             self.wizard.go_back()
+
+
+STATE_STYLES = {"pending": "dim", "running": "cyan", "done": "green", "failed": "bold red"}
+
+
+def _upsert_row(table: DataTable, key: str, columns: tuple[str, ...], cells: tuple[object, ...]) -> None:
+    """Update the row's cells in place (keeps the cursor and scroll), or add it."""
+    if key in table.rows:
+        for column, value in zip(columns, cells, strict=True):
+            table.update_cell(key, column, value, update_width=True)
+    else:
+        table.add_row(*cells, key=key)
