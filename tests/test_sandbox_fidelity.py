@@ -162,3 +162,23 @@ def test_another_moto_version_is_refused_loudly(monkeypatch: pytest.MonkeyPatch)
         importlib.reload(moto_fidelity)
     monkeypatch.undo()
     importlib.reload(moto_fidelity)
+
+
+def test_every_resource_the_change_set_lists_completes(paced: None, aws_client: Callable[..., Any]) -> None:
+    """The live table is seeded from the change set: a resource whose Condition is false
+    (here the enrichment read policies, enrichment off) must not be listed, or its row would
+    wait forever, as AWS leaves it out too."""
+    cfn = aws_client("cloudformation")
+    name = unique_name("conditions")
+    parameters = [*_parameters(name), {"ParameterKey": "EnableEnrichment", "ParameterValue": "false"}]
+    created = cfn.create_change_set(StackName=name, ChangeSetName="c1", ChangeSetType="CREATE",
+                                    TemplateBody=template_path().read_text(), Parameters=parameters,
+                                    Capabilities=["CAPABILITY_IAM"])
+    listed = {c["ResourceChange"]["LogicalResourceId"]
+              for c in cfn.describe_change_set(ChangeSetName=created["Id"])["Changes"]}
+    assert "Queue" in listed and "DescribeEc2" not in listed
+    cfn.execute_change_set(ChangeSetName=created["Id"])
+    assert _settle(cfn, created["StackId"])["StackStatus"] == "CREATE_COMPLETE"
+    events = cfn.describe_stack_events(StackName=created["StackId"])["StackEvents"]
+    completed = {e["LogicalResourceId"] for e in events if e["ResourceStatus"] == "CREATE_COMPLETE"}
+    assert listed <= completed

@@ -1,7 +1,7 @@
 """Sandbox extensions of moto 5.2.5, patched in-process, so the sandbox behaves as AWS does.
 
 This is an extension of the moto server the sandbox runs, not a test mock. Plain moto
-differs from AWS in ways a user would see (../shared/notes/moto.md); here we fix three:
+differs from AWS in ways a user would see (../shared/notes/moto.md); here we fix these:
 
 1. Stack operations (CreateStack, UpdateStack, ExecuteChangeSet) report per-resource
    events (CREATE_IN_PROGRESS, "Resource creation Initiated", CREATE_COMPLETE, ...) in
@@ -20,7 +20,10 @@ differs from AWS in ways a user would see (../shared/notes/moto.md); here we fix
    plain text on update, which corrupts the function or fails with HTTP 500.
 5. ``!Ref AWS::NoValue`` (directly or from ``!If``) removes a list item, as in AWS; moto
    leaves a None there (the template's conditional IAM policy then fails to create).
-6. Speed, not behaviour: moto's SQS scans every message of the queue several times per
+6. A change set leaves out resources whose Condition is false, as AWS does (moto lists
+   every resource of the template, so a live table seeded from it would keep rows that
+   never get an event).
+7. Speed, not behaviour: moto's SQS scans every message of the queue several times per
    message sent or received, reading the clock through datetime arithmetic each time, so a
    queue of 1,000 messages took ~0.2 s per ReceiveMessage. The visibility checks read
    time.time() and the retention check reads the queue's setting directly. EventBridge
@@ -59,7 +62,7 @@ if moto.__version__ != PINNED_MOTO_VERSION:  # pragma: no cover - guards an upgr
 import jsonpath_ng.ext  # noqa: E402
 from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends  # noqa: E402
 from moto.cloudformation import parsing  # noqa: E402
-from moto.cloudformation.models import CloudFormationBackend, Event, Stack  # noqa: E402
+from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event, Stack  # noqa: E402
 from moto.cloudformation.parsing import OutputMap, ResourceMap  # noqa: E402
 from moto.events.utils import EventTemplateParser  # noqa: E402
 from moto.sqs.models import Message, SQSBackend, sqs_backends  # noqa: E402
@@ -109,6 +112,7 @@ def apply(resource_delay: float = 0.0) -> None:
         _patch(parsing, "parse_and_update_resource", _wrap_update)
         _patch(ResourceMap, "_delete_resource", _wrap_delete)
         _patch(CloudFormationBackend, "execute_change_set", _execute_change_set)
+        _patch(ChangeSet, "diff", _diff_without_false_conditions)
         _patch(CloudFormationBackend, "create_stack", _create_stack)
         _patch(CloudFormationBackend, "update_stack", _update_stack)
         _patch(LambdaBackend, "create_event_source_mapping", _create_event_source_mapping)
@@ -399,6 +403,23 @@ class _Timeline:
 
 
 # ---- 2. the event source mapping invokes nothing ------------------------------------------
+def _diff_without_false_conditions(self: ChangeSet) -> list[Any]:
+    """moto's change set diff, without the Add/Modify of resources whose Condition is false."""
+    changes = _original(ChangeSet, "diff")(self)
+    resources = (self.template_dict or {}).get("Resources") or {}
+    conditional = {name: body["Condition"] for name, body in resources.items()
+                   if isinstance(body, dict) and body.get("Condition")}
+    if not conditional:
+        return changes
+    conditions = ResourceMap(self.stack_id, self.stack_name, self.parameters, self.tags or {},
+                             account_id=self.stack.account_id, region_name=self.stack.region_name,
+                             template=self.template_dict, cross_stack_resources={})
+    conditions.load()
+    return [change for change in changes
+            if change.action == "Remove" or change.logical_resource_id not in conditional
+            or conditions.lazy_condition_map[conditional[change.logical_resource_id]]]
+
+
 def _create_event_source_mapping(self: LambdaBackend, spec: dict[str, Any]) -> Any:
     mapping = _original(LambdaBackend, "create_event_source_mapping")(self, spec)
     for queue in sqs_backends[self.account_id][self.region_name].queues.values():
