@@ -115,6 +115,8 @@ def test_half_the_ingests_failing_for_a_while_loses_and_duplicates_nothing(
     counters = sandbox.counters()
     assert counters.forwarded == len(sent)
     assert counters.dead_lettered == 0
+    assert counters.ingest_refused == sum(1 for r in sandbox.emulator.requests if r.status == 503)
+    assert counters.ingest_refused > 0  # what the panel shows when ingest is made to fail
 
 
 def test_ingest_failing_for_good_moves_the_message_to_the_dead_letter_queue(

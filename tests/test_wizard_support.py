@@ -256,7 +256,7 @@ class FakeSandbox:
     def counters(self) -> CounterSnapshot:
         self.polls += 1
         return CounterSnapshot(put=8, queued=1, in_flight=2, received=9, invocations=3, forwarded=5,
-                               failed=2, dead_lettered=0, entity_changes=6, rejected=1)
+                               failed=2, dead_lettered=0, entity_changes=6, rejected=1, ingest_refused=4)
 
     def entities(self) -> list[EntityRow]:
         return [EntityRow("awsAccount", self.account, self.account),

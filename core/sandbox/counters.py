@@ -27,6 +27,7 @@ class CounterSnapshot:
     dead_lettered: int = 0  # messages in the dead-letter queue
     entity_changes: int = 0  # entities created/updated/deleted by ingest
     rejected: int = 0  # events every mapping filter rejected (on purpose)
+    ingest_refused: int = 0  # ingest requests Port answered with an error (the forwarder retried them)
     seconds: dict[str, float] = field(default_factory=dict)  # time spent per hop
 
     def rows(self) -> list[tuple[str, int]]:
@@ -41,6 +42,7 @@ class CounterSnapshot:
             ("forwarded to Port", self.forwarded),
             ("failed (back to the queue)", self.failed),
             ("in the dead-letter queue", self.dead_lettered),
+            ("ingest requests Port refused (retried)", self.ingest_refused),
             ("entity changes in Port", self.entity_changes),
             ("rejected by mapping filters", self.rejected),
         ]
@@ -67,7 +69,7 @@ class HopCounters:
             return self._counts[name]
 
     def snapshot(self, *, queued: int = 0, in_flight: int = 0, dead_lettered: int = 0,
-                 entity_changes: int = 0, rejected: int = 0) -> CounterSnapshot:
+                 entity_changes: int = 0, rejected: int = 0, ingest_refused: int = 0) -> CounterSnapshot:
         with self._lock:
             counts, seconds = dict(self._counts), dict(self._seconds)
         return CounterSnapshot(
@@ -75,4 +77,5 @@ class HopCounters:
             in_flight=in_flight, received=counts.get("received", 0),
             invocations=counts.get("invocations", 0), forwarded=counts.get("forwarded", 0),
             failed=counts.get("failed", 0), dead_lettered=dead_lettered,
-            entity_changes=entity_changes, rejected=rejected, seconds=seconds)
+            entity_changes=entity_changes, rejected=rejected, ingest_refused=ingest_refused,
+            seconds=seconds)

@@ -176,7 +176,13 @@ class SandboxFlow:
         return self.counters_.snapshot(
             queued=depth[0], in_flight=depth[1], dead_lettered=dlq[0] + dlq[1],
             entity_changes=sum(outcome.changes for outcome in outcomes),
-            rejected=sum(1 for outcome in outcomes if outcome.state == REJECTED))
+            rejected=sum(1 for outcome in outcomes if outcome.state == REJECTED),
+            ingest_refused=self._ingest_refused())
+
+    def _ingest_refused(self) -> int:
+        ingest = re.compile(self.ingest_path_regex())
+        return sum(1 for request in self._env.emulator.requests
+                   if request.status >= 400 and ingest.search(request.path))
 
     def _queue_depth(self, url: str) -> tuple[int, int]:
         attributes = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[

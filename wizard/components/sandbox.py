@@ -53,7 +53,8 @@ def counters_table(counters: Any) -> Table:
                                     figure(c.failed, "failed (back to the queue)", bad=True)))
     table.add_row("Dead letters", figure(c.dead_lettered, "in the DLQ", bad=True))
     table.add_row("Port", join(figure(c.entity_changes, "entity changes"),
-                               figure(c.rejected, "rejected by mapping filters")))
+                               figure(c.rejected, "filtered out"),
+                               figure(c.ingest_refused, "ingests refused, retried")))
     return table
 
 
