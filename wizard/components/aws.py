@@ -30,6 +30,7 @@ class AwsScreen(StepScreen):
     AwsScreen .form-row Select { width: 1fr; max-width: 50; }
     AwsScreen #check-row { height: auto; margin: 1 0 0 0; }
     AwsScreen #check-row Button { margin: 0 2 0 0; }
+    AwsScreen #check-status { width: 1fr; }
     AwsScreen #check-status, AwsScreen #permissions { height: auto; }
     """
 

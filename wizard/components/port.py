@@ -30,6 +30,7 @@ class PortScreen(StepScreen):
     PortScreen RadioSet { border: none; padding: 0; margin: 0 0 1 0; width: auto; }
     PortScreen #check-row { height: auto; margin: 1 0 0 0; }
     PortScreen #check-row Button { margin: 0 2 0 0; }
+    PortScreen #check-status { width: 1fr; }
     PortScreen #check-status { width: 1fr; height: auto; }
     PortScreen #env-note { color: $text-muted; margin: 0 0 1 0; }
     """
