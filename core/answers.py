@@ -13,15 +13,17 @@ from typing import Any
 
 import yaml
 
+from core.credentials import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE, WEBHOOK_SECRET_VARIABLE
 from core.errors import InputError
 from core.settings import SETTING_NAMES, InstallSettings
 
+# answers-file keys that would hold a secret -> the environment variable to use instead
 SECRET_KEYS: dict[str, str] = {
-    "port_client_id": "PORT_CLIENT_ID",
-    "port_client_secret": "PORT_CLIENT_SECRET",
-    "client_id": "PORT_CLIENT_ID",
-    "client_secret": "PORT_CLIENT_SECRET",
-    "webhook_secret": "PORT_WEBHOOK_SECRET",
+    "port_client_id": CLIENT_ID_VARIABLE,
+    "port_client_secret": CLIENT_SECRET_VARIABLE,
+    "client_id": CLIENT_ID_VARIABLE,
+    "client_secret": CLIENT_SECRET_VARIABLE,
+    "webhook_secret": WEBHOOK_SECRET_VARIABLE,
 }
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _WHOLE_REFERENCE = re.compile(r"^\s*\$\{[A-Za-z_][A-Za-z0-9_]*\}\s*$")

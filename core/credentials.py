@@ -9,6 +9,7 @@ from core.errors import InputError
 
 CLIENT_ID_VARIABLE = "PORT_CLIENT_ID"
 CLIENT_SECRET_VARIABLE = "PORT_CLIENT_SECRET"
+WEBHOOK_SECRET_VARIABLE = "PORT_WEBHOOK_SECRET"  # signing secret when --webhook is a given URL
 
 
 @dataclass(frozen=True)

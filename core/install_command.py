@@ -9,7 +9,7 @@ from typing import TextIO
 
 from core.answers import load_answers
 from core.console import ConsoleReporter, print_summary
-from core.credentials import credentials_from
+from core.credentials import WEBHOOK_SECRET_VARIABLE, credentials_from
 from core.errors import WizardError, print_error
 from core.install import Installer, InstallFailed
 from core.settings import InstallSettings, SettingsBuilder
@@ -37,7 +37,7 @@ def run_console_install(answers: str | None, flags: Mapping[str, object], enviro
         reporter = ConsoleReporter(out)
         print("Plan:" if settings.dry_run else "Installing:", file=out, flush=True)
         installer = Installer(settings, credentials, reporter,
-                              webhook_secret=environ.get("PORT_WEBHOOK_SECRET", ""))
+                              webhook_secret=environ.get(WEBHOOK_SECRET_VARIABLE, ""))
         result = installer.run()
         print_summary(result, settings.dry_run, out)
         return 0
