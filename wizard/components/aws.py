@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Select, Static
 
 from core.settings import InstallSettings, validate
 from wizard import messages
 from wizard.backend import REQUIRED_ACTIONS, explain
-from wizard.components.base import StepScreen, form_row, status_text
+from wizard.components.base import LiveCheckedStep, form_row, status_text
 
 COMMON_REGIONS = (
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
@@ -22,16 +21,12 @@ COMMON_REGIONS = (
 DEFAULT_PROFILE = "(default credentials)"
 
 
-class AwsScreen(StepScreen):
+class AwsScreen(LiveCheckedStep):
     STEP = "aws"
-    BINDINGS = [Binding("ctrl+t", "check", "Check")]
 
     DEFAULT_CSS = """
     AwsScreen .form-row Select { width: 1fr; max-width: 50; }
-    AwsScreen #check-row { height: auto; margin: 1 0 0 0; }
-    AwsScreen #check-row Button { margin: 0 2 0 0; }
-    AwsScreen #check-status { width: 1fr; }
-    AwsScreen #check-status, AwsScreen #permissions { height: auto; }
+    AwsScreen #permissions { height: auto; }
     """
 
     def body(self) -> ComposeResult:
@@ -80,21 +75,18 @@ class AwsScreen(StepScreen):
         state.aws_region = self.query_one("#region", Input).value.strip()
         return validate(InstallSettings(aws_region=state.aws_region or "?"))
 
-    def _current_key(self) -> tuple[str | None, str]:
+    def current_key(self) -> tuple[str | None, str]:
         return (self.state.aws_profile, self.state.aws_region)
 
-    # -- the live check ----------------------------------------------------------------
-    def action_check(self) -> None:
-        problems = self.collect()
-        self.show_problems(problems)
-        if not problems:
-            self._start_check()
+    def passed_key(self) -> tuple[object, ...] | None:
+        return self.state.checked_aws
 
-    def _start_check(self) -> None:
+    # -- the live check ----------------------------------------------------------------
+    def start_check(self) -> None:
         self.query_one("#check-status", Static).update(
             status_text("busy", f"asking AWS who you are in {self.state.aws_region}..."))
         self.query_one("#permissions", Static).update("")
-        self.check_aws(self._current_key(), self.state.settings())
+        self.check_aws(self.current_key(), self.state.settings())
 
     @work(thread=True, exclusive=True, group="aws-check")
     def check_aws(self, key: tuple[str | None, str], settings: InstallSettings) -> None:
@@ -106,15 +98,14 @@ class AwsScreen(StepScreen):
         self.post_message(messages.AwsChecked(key, identity=identity))
 
     def on_aws_checked(self, message: messages.AwsChecked) -> None:
-        if message.key != self._current_key():
-            self._advancing = False
+        if self.is_stale(message.key):
             return
         status = self.query_one("#check-status", Static)
         permissions = self.query_one("#permissions", Static)
         if message.error:
             self.state.checked_aws = None
-            self._advancing = False
             status.update(status_text("bad", message.error))
+            self.settle_check(passed=False)
             return
         identity = message.identity
         self.state.checked_aws = message.key
@@ -129,20 +120,4 @@ class AwsScreen(StepScreen):
         else:
             permissions.update(status_text(
                 "ok", f"IAM simulation: the {len(REQUIRED_ACTIONS)} actions the install needs are allowed"))
-        if self._advancing:
-            self._advancing = False
-            self.wizard.advance(self.STEP)
-
-    async def proceed(self) -> None:
-        if self.state.checked_aws == self._current_key():
-            self.wizard.advance(self.STEP)
-            return
-        self._advancing = True
-        self._start_check()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "check":
-            event.stop()
-            self.action_check()
-            return
-        await super().on_button_pressed(event)
+        self.settle_check(passed=True)

@@ -69,10 +69,6 @@ class StepScreen(Screen):
     StepScreen #nav-spacer { width: 1fr; }
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._advancing = False
-
     @property
     def wizard(self) -> WizardApp:
         return self.app  # type: ignore[return-value]
@@ -154,3 +150,69 @@ def describe_change(change: Any) -> str:
                "no change": "dim"}
     text = str(change)
     return f"[{colours.get(text, 'white')}]{text}[/]"
+
+
+class LiveCheckedStep(StepScreen):
+    """A step whose answers are checked live (a token from Port, the AWS identity).
+
+    Check (Ctrl+T) runs the check; Next runs it too and goes on once it passes, unless the
+    same answers passed already. A result for answers that changed meanwhile is dropped.
+    Subclasses start the check in a worker; on its result they return early when `is_stale`,
+    show it, then call `settle_check`.
+    """
+
+    BINDINGS = [Binding("ctrl+t", "check", "Check")]
+
+    DEFAULT_CSS = """
+    LiveCheckedStep #check-row { height: auto; margin: 1 0 0 0; }
+    LiveCheckedStep #check-row Button { margin: 0 2 0 0; }
+    LiveCheckedStep #check-status { width: 1fr; height: auto; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._advancing = False  # Next was pressed: advance when the check passes
+
+    def current_key(self) -> tuple[object, ...]:
+        """What the check depends on; a result for another key is stale."""
+        raise NotImplementedError
+
+    def passed_key(self) -> tuple[object, ...] | None:
+        """The key of the last check that passed (kept in the wizard state)."""
+        raise NotImplementedError
+
+    def start_check(self) -> None:
+        raise NotImplementedError
+
+    def action_check(self) -> None:
+        problems = self.collect()
+        self.show_problems(problems)
+        if not problems:
+            self.start_check()
+
+    async def proceed(self) -> None:
+        if self.passed_key() == self.current_key():
+            self.wizard.advance(self.STEP)
+            return
+        self._advancing = True
+        self.start_check()
+
+    def is_stale(self, key: tuple[object, ...]) -> bool:
+        """True (and Next forgotten) when the answers changed while the check ran."""
+        if key == self.current_key():
+            return False
+        self._advancing = False
+        return True
+
+    def settle_check(self, passed: bool) -> None:
+        """After showing a result: go on when Next asked for this check and it passed."""
+        advance, self._advancing = self._advancing and passed, False
+        if advance:
+            self.wizard.advance(self.STEP)
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "check":
+            event.stop()
+            self.action_check()
+            return
+        await super().on_button_pressed(event)

@@ -6,14 +6,13 @@ import hashlib
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from core.credentials import PortCredentials
 from core.settings import InstallSettings, validate
 from wizard import messages
 from wizard.backend import explain
-from wizard.components.base import StepScreen, form_row, status_text
+from wizard.components.base import LiveCheckedStep, form_row, status_text
 from wizard.state import PORT_REGIONS
 
 
@@ -22,16 +21,11 @@ def check_key(base_url: str, client_id: str, secret: str) -> tuple[str, str, str
     return (base_url.rstrip("/"), client_id, hashlib.sha256(secret.encode()).hexdigest())
 
 
-class PortScreen(StepScreen):
+class PortScreen(LiveCheckedStep):
     STEP = "port"
-    BINDINGS = [Binding("ctrl+t", "check", "Check")]
 
     DEFAULT_CSS = """
     PortScreen RadioSet { border: none; padding: 0; margin: 0 0 1 0; width: auto; }
-    PortScreen #check-row { height: auto; margin: 1 0 0 0; }
-    PortScreen #check-row Button { margin: 0 2 0 0; }
-    PortScreen #check-status { width: 1fr; }
-    PortScreen #check-status { width: 1fr; height: auto; }
     PortScreen #env-note { color: $text-muted; margin: 0 0 1 0; }
     """
 
@@ -99,22 +93,19 @@ class PortScreen(StepScreen):
             problems.append("enter the Port client secret")
         return problems
 
-    def _current_key(self) -> tuple[str, str, str]:
+    def current_key(self) -> tuple[str, str, str]:
         state = self.state
         return check_key(state.port_base_url, state.client_id, state.client_secret)
 
-    # -- the live check ----------------------------------------------------------------
-    def action_check(self) -> None:
-        problems = self.collect()
-        self.show_problems(problems)
-        if not problems:
-            self._start_check()
+    def passed_key(self) -> tuple[object, ...] | None:
+        return self.state.checked_port
 
-    def _start_check(self) -> None:
+    # -- the live check ----------------------------------------------------------------
+    def start_check(self) -> None:
         state = self.state
         self.query_one("#check-status", Static).update(
             status_text("busy", f"asking {state.port_base_url} for a token..."))
-        self.check_port(self._current_key(), state.port_base_url,
+        self.check_port(self.current_key(), state.port_base_url,
                         PortCredentials(state.client_id, state.client_secret))
 
     @work(thread=True, exclusive=True, group="port-check")
@@ -127,33 +118,16 @@ class PortScreen(StepScreen):
         self.post_message(messages.PortChecked(key, organization=organization))
 
     def on_port_checked(self, message: messages.PortChecked) -> None:
-        status = self.query_one("#check-status", Static)
-        if message.key != self._current_key():
-            self._advancing = False
+        if self.is_stale(message.key):
             return  # the fields changed while the check ran
+        status = self.query_one("#check-status", Static)
         if not message.ok:
             self.state.checked_port = None
-            self._advancing = False
             status.update(status_text("bad", message.error))
+            self.settle_check(passed=False)
             return
         self.state.checked_port = message.key
         self.state.organization = message.organization
         status.update(status_text("ok", f"organization {message.organization} answered at "
                                         f"{self.state.port_base_url}"))
-        if self._advancing:
-            self._advancing = False
-            self.wizard.advance(self.STEP)
-
-    async def proceed(self) -> None:
-        if self.state.checked_port == self._current_key():
-            self.wizard.advance(self.STEP)
-            return
-        self._advancing = True  # Next = check, then go on when it passes
-        self._start_check()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "check":
-            event.stop()
-            self.action_check()
-            return
-        await super().on_button_pressed(event)
+        self.settle_check(passed=True)
