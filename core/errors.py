@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Every exit code the console uses, in one place (scripts and CI depend on them)."""
+
+    OK = 0
+    FAILED = 1  # something went wrong midway (Port, AWS, a check); a re-run finishes
+    BAD_INPUT = 2  # flags, answers file, environment: refused before anything was touched
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 class WizardError(Exception):
     """Base class: an error with a message fit to show a user, and the exit code to use."""
 
-    exit_code = 1
+    exit_code = ExitCode.FAILED
 
 
 class InputError(WizardError):
     """Bad input (flags, answers file, environment): nothing was touched."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
 
     def __init__(self, problems: list[str] | str) -> None:
         self.problems = [problems] if isinstance(problems, str) else list(problems)
@@ -45,11 +54,3 @@ class StackDeployError(WizardError):
 
 class AwsAccessError(WizardError):
     """AWS credentials are missing/invalid or lack a permission the install needs."""
-
-
-def print_error(error: WizardError, err: TextIO) -> int:
-    """Show a user-facing error (each input problem on its own line); return its exit code."""
-    problems = error.problems if isinstance(error, InputError) else [str(error)]
-    for problem in problems:
-        print(f"error: {problem}", file=err)
-    return error.exit_code
