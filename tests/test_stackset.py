@@ -540,7 +540,8 @@ def test_settled_event_lists_every_instance_for_the_console() -> None:
 
 def test_status_and_uninstall_commands_find_a_stackset_install_by_its_name(
         stackset_stack_names: None, aws_client: Callable[..., Any], aws_endpoint: str) -> None:
-    from wizard.cli.ops import status_main, uninstall_main
+    from wizard.cli.status import main as status_main
+    from wizard.cli.uninstall import main as uninstall_main
 
     settings = InstallSettings(stackset=True, accounts=(ADMIN, OTHER), regions=("us-east-1",),
                                stack_name=unique_name("set"), queue_name=unique_name("events"),

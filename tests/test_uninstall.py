@@ -17,7 +17,7 @@ from core.errors import StackDeployError
 from core.operations.uninstall import Uninstaller
 from core.progress import ProgressEvent, StackEventSeen, StackSettled
 from tests.test_status import Installed, PortClientFor, install, run
-from wizard.cli.ops import uninstall_main
+from wizard.cli.uninstall import main as uninstall_main
 
 ALL_BLUEPRINTS = {"awsAccount", "s3Bucket", "ec2Instance", "ecsCluster", "rdsDbInstance",
                   "lambdaFunction", "sqsQueue", "eksCluster"}

@@ -20,10 +20,10 @@ from wizard.cli.flags import SETTINGS_FLAGS, add_settings_flags
 # name -> "module:function"; the function takes the remaining argv and returns an exit code.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "mapping": ("wizard.cli.mapping:main", "check what the webhook mappings do with an event"),
-    "status": ("wizard.cli.ops:status_main", "check every hop of the install (exit 1 on a fault)"),
-    "logs": ("wizard.cli.ops:logs_main", "show or follow the forwarder's log records"),
-    "redrive": ("wizard.cli.ops:redrive_main", "move dead-letter messages back to the queue"),
-    "uninstall": ("wizard.cli.ops:uninstall_main", "delete the stack (and, if asked, the Port objects)"),
+    "status": ("wizard.cli.status:main", "check every hop of the install (exit 1 on a fault)"),
+    "logs": ("wizard.cli.logs:main", "show or follow the forwarder's log records"),
+    "redrive": ("wizard.cli.redrive:main", "move dead-letter messages back to the queue"),
+    "uninstall": ("wizard.cli.uninstall:main", "delete the stack (and, if asked, the Port objects)"),
     "troubleshoot": ("wizard.cli.troubleshoot:main",
                      "live Lambda logs and per-hop checks, full screen"),
     "sync": ("wizard.cli.sync:main",

@@ -1,0 +1,65 @@
+"""`port-aws-wizard logs`: the forwarder's log records, one readable line each; --follow tails."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from collections.abc import Mapping, Sequence
+from typing import TextIO
+
+from core.errors import InputError
+from wizard.cli.operation import Context, command_parser, run_command
+
+
+def main(argv: Sequence[str], environ: Mapping[str, str] | None = None,
+              out: TextIO | None = None, err: TextIO | None = None,
+              stop: threading.Event | None = None) -> int:
+    parser = command_parser("logs", "Show the forwarder's log records, one readable line each.")
+    parser.add_argument("--follow", "-f", action="store_true", help="keep printing new records")
+    parser.add_argument("--since", default="10m",
+                        help="how far back to start: 30s, 10m, 2h, 1d (default 10m)")
+    parser.add_argument("--filter", metavar="TEXT", help="only records containing every term of TEXT")
+    parser.add_argument("--raw", action="store_true", help="print the records as they are")
+    return run_command(lambda context, args: _logs(context, args, stop), parser, argv, environ, out, err)
+
+
+def _logs(context: Context, args: argparse.Namespace, stop: threading.Event | None) -> int:
+    from core.aws.clients import CLIENT_CONFIG, explain_aws_error
+    from core.operations.logs import LogTail, live_tail_client, log_group_arn, log_group_exists, parse_since
+    from core.operations.status import AWS_ERRORS, AwsClients, locate_installation
+
+    try:
+        since = parse_since(args.since)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    aws = AwsClients(context.settings)
+    try:
+        installation = locate_installation(aws, context.settings)
+        logs = aws("logs")
+        if not log_group_exists(logs, installation.log_group):
+            raise InputError(f"log group {installation.log_group} does not exist in "
+                             f"{context.settings.aws_region}: is the stack installed there? "
+                             "(--stack-name, --aws-region)")
+        live = None
+        arn = None
+        if args.follow:
+            live = live_tail_client(aws.session, context.settings.aws_endpoint_url, CLIENT_CONFIG)
+            arn = log_group_arn(logs, installation.log_group)
+        tail = LogTail(logs, installation.log_group, since, args.filter, live_client=live,
+                       log_group_arn=arn)
+        print(f"{installation.log_group} (since {args.since}"
+              + (f", filter {args.filter!r}" if args.filter else "") + ")", file=context.err, flush=True)
+        lines = tail.follow(stop) if args.follow else iter(tail.history())
+        shown_notices = 0
+        for line in lines:
+            context.print(line.message if args.raw else line.text)
+            while shown_notices < len(tail.notices):
+                print(f"note: {tail.notices[shown_notices]}", file=context.err, flush=True)
+                shown_notices += 1
+        for notice in tail.notices[shown_notices:]:
+            print(f"note: {notice}", file=context.err, flush=True)
+    except AWS_ERRORS as error:
+        raise explain_aws_error(error, "read the forwarder's logs") from None
+    except KeyboardInterrupt:
+        return 0
+    return 0

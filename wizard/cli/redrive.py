@@ -1,0 +1,56 @@
+"""`port-aws-wizard redrive`: dead-letter messages back to the event queue (asks first)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from typing import TextIO
+
+from core.errors import InputError
+from wizard.cli.operation import Context, command_parser, confirm, run_command
+
+
+def main(argv: Sequence[str], environ: Mapping[str, str] | None = None,
+                 out: TextIO | None = None, err: TextIO | None = None,
+                 stdin: TextIO | None = None) -> int:
+    parser = command_parser("redrive", "Move the dead-letter queue's messages back to the event queue.")
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    return run_command(lambda context, args: _redrive(context, args, stdin), parser, argv, environ, out, err)
+
+
+def _redrive(context: Context, args: argparse.Namespace, stdin: TextIO | None) -> int:
+    from botocore.config import Config
+
+    from core.aws.clients import explain_aws_error
+    from core.operations.redrive import Redriver, dead_letter_count
+    from core.operations.status import AWS_ERRORS, AwsClients, locate_installation
+
+    aws = AwsClients(context.settings)
+    try:
+        found = locate_installation(aws, context.settings)
+        if not (found.dlq_url and found.queue_url):
+            raise InputError(f"the queues of stack {found.stack_name} were not found in "
+                             f"{found.region} (--stack-name, --queue-name, --aws-region)")
+        count = dead_letter_count(aws("sqs"), found.dlq_url)
+        dlq_name, queue_name = found.dlq_url.rsplit("/", 1)[-1], found.queue_url.rsplit("/", 1)[-1]
+        if count == 0:
+            context.print(f"The dead-letter queue {dlq_name} is empty: nothing to redrive.")
+            return 0
+        if not confirm(context, f"Move {count} message(s) from {dlq_name} back to {queue_name}?",
+                        args.yes, stdin):
+            context.print("Nothing was moved.")
+            return 1
+        # One attempt for the move task: where it is missing, retrying a 500 only delays the fallback.
+        single_try = Config(retries={"mode": "standard", "max_attempts": 1})
+        redriver = Redriver(aws("sqs"), move_task_client=aws("sqs", single_try, "single-try"),
+                            report=lambda line: context.print(f"  {line}"))
+        result = redriver.redrive(found.dlq_url, found.dlq_arn, found.queue_url, found.queue_arn, count)
+    except AWS_ERRORS as error:
+        raise explain_aws_error(error, "redrive the dead-letter queue") from None
+    context.print(f"Moved {result.moved} message(s) from {dlq_name} to {queue_name} "
+                  f"using the {result.method}." + (f" {result.note}." if result.note else ""))
+    if result.failed or result.status not in ("COMPLETED",):
+        context.print(f"Not all were moved ({result.failed} failed, task {result.status}); "
+                      "run redrive again.")
+        return 1
+    return 0
