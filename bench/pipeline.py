@@ -22,6 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.operations.install import Installer  # noqa: E402
+from core.polling import Polling
 from core.sandbox.environment import SandboxEnvironment, SandboxOptions  # noqa: E402
 from wizard.cli.sandbox import table  # noqa: E402
 
@@ -56,7 +57,8 @@ def run(events: int, pollers: int, batching_window: int) -> dict[str, Any]:
                              function_timeout=20, pollers=pollers, batching_window=batching_window)
     with SandboxEnvironment(options) as sandbox:
         assert sandbox.settings is not None
-        Installer(sandbox.settings, sandbox.credentials, lambda event: None, poll_seconds=0.05).run()
+        Installer(sandbox.settings, sandbox.credentials, lambda event: None,
+                  polling=Polling(interval=0.05)).run()
         flow = sandbox.start_flow()
         started = time.perf_counter()
         flow.send_events(events)

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from core.operations.redrive import MOVE_TASK, Redriver
+from core.polling import Polling
 from tests.aws_fixtures import unique_name
 from wizard.cli.redrive import main as redrive_main
 
@@ -134,7 +135,7 @@ def test_where_the_move_task_exists_it_is_used_and_followed() -> None:
     lines: list[str] = []
 
     with stubber:
-        result = Redriver(client, report=lines.append, sleep=lambda _s: None).redrive(
+        result = Redriver(client, report=lines.append, polling=Polling(sleep=lambda _s: None)).redrive(
             "dlq-url", DLQ_ARN, "queue-url", QUEUE_ARN, limit=10)
 
     assert (result.method, result.moved, result.status) == (MOVE_TASK, 10, "COMPLETED")

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from core.operations.install import Installer
+from core.polling import Polling
 from core.progress import ProgressEvent, StackEventSeen
 from core.sandbox.environment import SandboxEnvironment, SandboxOptions
 from core.sandbox.events import SAMPLES
@@ -43,7 +44,8 @@ def installed_sandbox(options: SandboxOptions) -> Iterator[SandboxEnvironment]:
     with SandboxEnvironment(options) as environment:
         events: list[ProgressEvent] = []
         assert environment.settings is not None
-        Installer(environment.settings, environment.credentials, events.append, poll_seconds=0.02).run()
+        Installer(environment.settings, environment.credentials, events.append,
+                  polling=Polling(interval=0.02)).run()
         environment.install_events = events  # type: ignore[attr-defined]
         environment.start_flow()
         yield environment

@@ -27,6 +27,7 @@ from core.aws.deployer import (
     check_template_size,
 )
 from core.errors import StackDeployError
+from core.polling import Polling
 from core.progress import Change, Notice, PlanItem, ProgressEvent, StackEventSeen, StackSettled
 from tests.aws_fixtures import unique_name
 
@@ -66,7 +67,7 @@ class Script:
 
     def deployer(self, **kwargs: Any) -> StackDeployer:
         return StackDeployer(
-            self.client, self.reported.append, poll_seconds=5, sleep=self.sleeps.append, **kwargs
+            self.client, self.reported.append, Polling(interval=5, sleep=self.sleeps.append, **kwargs)
         )
 
     # -- stacks --
@@ -354,8 +355,8 @@ def test_a_stack_that_never_settles_gives_a_clear_error(script: Script) -> None:
         script.events_page()
         script.stack("UPDATE_IN_PROGRESS", name=STACK_ID)
     deployer = StackDeployer(
-        script.client, script.reported.append, poll_seconds=60, sleep=sleep,
-        timeout_seconds=120, clock=lambda: now[0],
+        script.client, script.reported.append,
+        Polling(interval=60, sleep=sleep, timeout=120, clock=lambda: now[0]),
     )
     with script.stubber, pytest.raises(StackDeployError) as raised:
         deployer.execute(prepared())
@@ -641,7 +642,7 @@ class MotoStack:
         self.name = unique_name("deployer")
         self.queue = unique_name("queue")
         self.reported: list[ProgressEvent] = []
-        self.deployer = StackDeployer(self.cfn, self.reported.append, poll_seconds=0)
+        self.deployer = StackDeployer(self.cfn, self.reported.append, Polling(interval=0))
 
     def deploy(self, template: str = MOTO_TEMPLATE, **overrides: str) -> StackSettled:
         self.reported.clear()

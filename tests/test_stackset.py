@@ -25,6 +25,7 @@ from core.aws.stack_parameters import stack_parameters
 from core.aws.stackset import (
     ADMIN_ROLE_NAME,
     EXECUTION_ROLE_NAME,
+    STACKSET_POLLING,
     StackSetConfig,
     StackSetDeployer,
     delete_stackset,
@@ -40,6 +41,7 @@ from core.aws.stackset_permissions import (
 from core.config.settings import InstallSettings
 from core.emulator import PortEmulator
 from core.errors import AwsAccessError, StackDeployError
+from core.polling import Polling
 from core.progress import (
     Change,
     Notice,
@@ -260,7 +262,7 @@ def test_status_lists_instances_and_delete_removes_them_before_the_set(
                                stack_name=unique_name("set"), queue_name=unique_name("events"),
                                lambda_function_name=unique_name("forwarder"))
     parameters = stack_parameters(settings, "https://ingest.example/key", "")
-    StackSetDeployer(cfn, lambda _e: None, poll_seconds=0).deploy(
+    StackSetDeployer(cfn, lambda _e: None, Polling(interval=0)).deploy(
         StackSetConfig.from_settings(settings, ADMIN), template_path().read_text(), parameters)
 
     status = stackset_status(cfn, settings.stack_name)
@@ -269,7 +271,7 @@ def test_status_lists_instances_and_delete_removes_them_before_the_set(
                                   for account in (OTHER, ADMIN) for region in ("us-east-1", "us-west-2")]
 
     reported: list[ProgressEvent] = []
-    assert delete_stackset(cfn, settings.stack_name, reported.append, poll_seconds=0) is True
+    assert delete_stackset(cfn, settings.stack_name, reported.append, Polling(interval=0)) is True
     deleted = {(e.account, e.region) for e in reported
                if isinstance(e, StackSetInstanceUpdate) and e.status == "SUCCEEDED"}
     assert deleted == {(a, r) for a in (ADMIN, OTHER) for r in ("us-east-1", "us-west-2")}
@@ -301,7 +303,8 @@ class Script:
         self.sleeps: list[float] = []
 
     def deployer(self) -> StackSetDeployer:
-        return StackSetDeployer(self.client, self.reported.append, poll_seconds=5, sleep=self.sleeps.append)
+        return StackSetDeployer(self.client, self.reported.append,
+                                Polling(interval=5, sleep=self.sleeps.append))
 
     def add(self, method: str, response: dict[str, Any], params: dict[str, Any] | None = None) -> None:
         self.stubber.add_response(method, response, params)
@@ -470,7 +473,8 @@ def test_service_managed_delete_targets_the_ous_and_deletes_the_stacks(script: S
     script.instances()
     script.add("delete_stack_set", {}, {"StackSetName": NAME})
 
-    assert delete_stackset(script.client, NAME, script.reported.append, sleep=script.sleeps.append)
+    assert delete_stackset(script.client, NAME, script.reported.append,
+                           STACKSET_POLLING.replace(sleep=script.sleeps.append))
     assert any("deleted (2 instance(s) first)" in e.message for e in script.reported if isinstance(e, Notice))
 
 
@@ -546,7 +550,7 @@ def test_status_and_uninstall_commands_find_a_stackset_install_by_its_name(
     settings = InstallSettings(stackset=True, accounts=(ADMIN, OTHER), regions=("us-east-1",),
                                stack_name=unique_name("set"), queue_name=unique_name("events"),
                                lambda_function_name=unique_name("forwarder"))
-    StackSetDeployer(aws_client("cloudformation"), lambda _e: None, poll_seconds=0).deploy(
+    StackSetDeployer(aws_client("cloudformation"), lambda _e: None, Polling(interval=0)).deploy(
         StackSetConfig.from_settings(settings, ADMIN), template_path().read_text(),
         stack_parameters(settings, "https://ingest.example/key", ""))
     environ = {"AWS_ENDPOINT_URL": aws_endpoint}

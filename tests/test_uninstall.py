@@ -15,6 +15,7 @@ from core.config.settings import InstallSettings
 from core.emulator import PortEmulator
 from core.errors import StackDeployError
 from core.operations.uninstall import Uninstaller
+from core.polling import Polling
 from core.progress import ProgressEvent, StackEventSeen, StackSettled
 from tests.test_status import Installed, PortClientFor, install, run
 from wizard.cli.uninstall import main as uninstall_main
@@ -182,7 +183,7 @@ def test_delete_failed_names_each_failing_resource_and_the_way_out() -> None:
     stubber.add_response("describe_stack_events", {"StackEvents": failing})
     events: list[ProgressEvent] = []
     uninstaller = Uninstaller(InstallSettings(), None, events.append, aws=StubbedAws(client),
-                              sleep=lambda _s: None)
+                              polling=Polling(sleep=lambda _s: None))
 
     with stubber:
         plan = uninstaller.plan()

@@ -17,6 +17,7 @@ from typing import Any
 from core.config.credentials import PortCredentials
 from core.config.settings import InstallSettings
 from core.errors import AwsAccessError, WizardError
+from core.polling import Polling
 from core.progress import Change, Notice, PlanItem, ProgressEvent, Reporter
 
 # What the install does in AWS, checked with IAM policy simulation before deploying.
@@ -235,7 +236,7 @@ class Backend:
         try:
             cloudformation = self._client(settings, "cloudformation")
             deployer = StackDeployer(cloudformation, collected.append,
-                                     poll_seconds=min(self.poll_seconds, 1.0))
+                                     polling=Polling(interval=min(self.poll_seconds, 1.0)))
             template = template_path().read_text()
             parameters = stack_parameters(settings, outcome.webhook.url or PLACEHOLDER_WEBHOOK_URL,
                                           outcome.webhook.secret)
@@ -304,7 +305,7 @@ class Backend:
 
         installer = Installer(self.settings(settings), credentials, report,
                               webhook_secret=self.environ.get("PORT_WEBHOOK_SECRET", ""),
-                              poll_seconds=self.poll_seconds, sleep=sleep)
+                              polling=Polling(interval=self.poll_seconds, sleep=sleep))
         return installer.run()
 
     def sync(self, settings: InstallSettings, credentials: PortCredentials | None,

@@ -7,9 +7,8 @@ execute it and stream the stack events until the stack settles, naming the first
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from core.aws.deploy_command import CAPABILITIES, render_deploy_command
 from core.aws.stack_events import StackEventStream
 from core.aws.stacks import compare_parameters, describe_stack, same_template
 from core.errors import StackDeployError
+from core.polling import Polling
 from core.progress import Change, Notice, PlanItem, Reporter, StackSettled
 
 __all__ = [
@@ -116,17 +116,11 @@ class StackDeployer:
         self,
         cloudformation_client: Any,
         report: Reporter,
-        poll_seconds: float = 2.0,
-        sleep: Callable[[float], None] = time.sleep,
-        timeout_seconds: float = 3600.0,
-        clock: Callable[[], float] = time.monotonic,
+        polling: Polling | None = None,
     ) -> None:
         self._cfn = cloudformation_client
         self._report = report
-        self._poll_seconds = poll_seconds
-        self._sleep = sleep
-        self._timeout_seconds = timeout_seconds
-        self._clock = clock
+        self._polling = polling or Polling()
 
     # -- read only -------------------------------------------------------------------
 
@@ -350,7 +344,7 @@ class StackDeployer:
         counts as the end only once the stack itself reported it in this operation, or
         when it differs from the status before.
         """
-        deadline = self._clock() + self._timeout_seconds
+        deadline = self._polling.deadline()
         while True:
             if stream is not None:
                 self._report_events(stream)
@@ -364,26 +358,26 @@ class StackDeployer:
                 if stream is not None:
                     self._report_events(stream)
                 return stack
-            if self._clock() >= deadline:
-                minutes = round(self._timeout_seconds / 60)
+            if self._polling.expired(deadline):
+                minutes = self._polling.minutes
                 raise StackDeployError(
                     f"the stack {stack['StackName']} is still {status} after {minutes} minutes; "
                     "follow it in the CloudFormation console and run again once it settles",
                     status=status,
                 )
-            self._sleep(self._poll_seconds)
+            self._polling.wait()
 
     def _wait_until_deleted(self, stack_id: str, stack_name: str) -> None:
-        deadline = self._clock() + self._timeout_seconds
+        deadline = self._polling.deadline()
         while (stack := self._describe(stack_id)) is not None:
             status = stack["StackStatus"]
-            if status == "DELETE_FAILED" or self._clock() >= deadline:
+            if status == "DELETE_FAILED" or self._polling.expired(deadline):
                 raise StackDeployError(
                     f"could not delete the failed stack {stack_name}: it is {status}; "
                     "delete it in the CloudFormation console and run again",
                     status=status,
                 )
-            self._sleep(self._poll_seconds)
+            self._polling.wait()
 
     def _report_events(self, stream: StackEventStream) -> None:
         for event in stream.poll():
@@ -391,17 +385,17 @@ class StackDeployer:
 
     def _wait_for_change_set(self, change_set_id: str) -> dict[str, Any]:
         """The change set once created (or FAILED), with every page of its Changes."""
-        deadline = self._clock() + self._timeout_seconds
+        deadline = self._polling.deadline()
         while True:
             change_set = self._cfn.describe_change_set(ChangeSetName=change_set_id)
             if change_set["Status"] not in ("CREATE_PENDING", "CREATE_IN_PROGRESS"):
                 break
-            if self._clock() >= deadline:
+            if self._polling.expired(deadline):
                 raise StackDeployError(
                     f"the change set {change_set_id} is still {change_set['Status']}",
                     status=change_set["Status"],
                 )
-            self._sleep(self._poll_seconds)
+            self._polling.wait()
         changes = list(change_set.get("Changes", []))
         token = change_set.get("NextToken")
         while token:

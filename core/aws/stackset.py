@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from core.aws.stack_parameters import SECRET_PARAMETERS
 from core.aws.stacks import compare_parameters, same_template
 from core.config.settings import InstallSettings, count_or_percentage
 from core.errors import StackDeployError
+from core.polling import Polling
 from core.progress import (
     Change,
     Notice,
@@ -47,6 +47,8 @@ from core.progress import (
     StackSetOperationUpdate,
     StackSetSettled,
 )
+
+STACKSET_POLLING = Polling(interval=5.0, timeout=3 * 3600.0)  # StackSet operations are slow
 
 ADMIN_ROLE_NAME = "AWSCloudFormationStackSetAdministrationRole"
 EXECUTION_ROLE_NAME = "AWSCloudFormationStackSetExecutionRole"
@@ -58,6 +60,9 @@ _RUNNING = frozenset({"QUEUED", "RUNNING", "STOPPING"})
 _FAILED_RESULTS = frozenset({"FAILED", "CANCELLED"})
 
 Pair = tuple[str, str]  # (account or OU id, region)
+
+STACKSET_POLLING = Polling(interval=5.0, timeout=3 * 3600.0)  # StackSet operations are slow
+
 
 
 @dataclass(frozen=True)
@@ -240,17 +245,11 @@ class StackSetDeployer:
         self,
         cloudformation_client: Any,
         report: Reporter,
-        poll_seconds: float = 5.0,
-        sleep: Callable[[float], None] = time.sleep,
-        timeout_seconds: float = 3 * 3600.0,
-        clock: Callable[[], float] = time.monotonic,
+        polling: Polling = STACKSET_POLLING,
     ) -> None:
         self._cfn = cloudformation_client
         self._report = report
-        self._poll_seconds = poll_seconds
-        self._sleep = sleep
-        self._timeout_seconds = timeout_seconds
-        self._clock = clock
+        self._polling = polling
 
     # -- read only -------------------------------------------------------------------
 
@@ -433,7 +432,7 @@ class StackSetDeployer:
         tolerance; raises StackDeployError when the operation itself failed or stopped.
         """
         operation_id = str(uuid.uuid4())  # our own id: a retried call cannot start it twice
-        deadline = self._clock() + self._timeout_seconds
+        deadline = self._polling.deadline()
         waiting_noted = False
         while True:
             try:
@@ -443,7 +442,7 @@ class StackSetDeployer:
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") != "OperationInProgressException":
                     raise
-                if self._clock() >= deadline:
+                if self._polling.expired(deadline):
                     raise StackDeployError(
                         f"another operation on the StackSet {config.name} is still running: let it "
                         "finish (CloudFormation console, StackSets) and run again") from None
@@ -451,7 +450,7 @@ class StackSetDeployer:
                     self._report(Notice(f"StackSet {config.name}: another operation is running; "
                                         "waiting for it to finish"))
                     waiting_noted = True
-                self._sleep(self._poll_seconds)
+                self._polling.wait()
         outcome = self.watch(config.name, operation_id, action)
         if outcome.status != "SUCCEEDED":
             failures = "; ".join(outcome.failures) or "no account/region reported a reason"
@@ -464,7 +463,7 @@ class StackSetDeployer:
 
     def watch(self, name: str, operation_id: str, action: str = "") -> OperationOutcome:
         """Poll an operation until it ends, reporting its status and each account/region's."""
-        deadline = self._clock() + self._timeout_seconds
+        deadline = self._polling.deadline()
         last_status = ""
         seen: dict[tuple[str, str], tuple[str, str]] = {}
         results: list[Mapping[str, Any]] = []
@@ -488,12 +487,12 @@ class StackSetDeployer:
                         raw.get("OrganizationalUnitId", "")))
             if status not in _RUNNING:
                 break
-            if self._clock() >= deadline:
+            if self._polling.expired(deadline):
                 raise StackDeployError(
                     f"the StackSet {name} operation {operation_id} is still {status} after "
-                    f"{round(self._timeout_seconds / 60)} minutes: follow it in the CloudFormation "
+                    f"{self._polling.minutes} minutes: follow it in the CloudFormation "
                     "console (StackSets) and run again once it ends", status=status)
-            self._sleep(self._poll_seconds)
+            self._polling.wait()
         failures = [f"{raw.get('Account', '')}/{raw.get('Region', '')}: "
                     f"{raw.get('Status')} {raw.get('StatusReason', '') or ''}".rstrip()
                     for raw in results if raw.get("Status") in _FAILED_RESULTS]
@@ -558,11 +557,10 @@ class StackSetDeployer:
 
 def deploy_stackset(cloudformation_client: Any, config: StackSetConfig, template_body: str,
                     parameters: Mapping[str, str], report: Reporter,
-                    poll_seconds: float = 5.0,
-                    sleep: Callable[[float], None] = time.sleep) -> StackSetSettled:
+                    polling: Polling = STACKSET_POLLING) -> StackSetSettled:
     """`StackSetDeployer.deploy` with AWS errors turned into messages saying what to do."""
     try:
-        return StackSetDeployer(cloudformation_client, report, poll_seconds, sleep).deploy(
+        return StackSetDeployer(cloudformation_client, report, polling).deploy(
             config, template_body, parameters)
     except (BotoCoreError, ClientError) as error:
         raise explain_aws_error(error, f"deploy the StackSet {config.name}") from None
@@ -616,11 +614,10 @@ def stackset_status(cloudformation_client: Any, name: str) -> StackSetStatus | N
 
 
 def delete_stackset(cloudformation_client: Any, name: str, report: Reporter,
-                    poll_seconds: float = 5.0, **deployer_options: Any) -> bool:
+                    polling: Polling = STACKSET_POLLING) -> bool:
     """Delete a StackSet install: instances first (RetainStacks=False, watched), then the set."""
     try:
-        return StackSetDeployer(cloudformation_client, report, poll_seconds,
-                                **deployer_options).delete(name)
+        return StackSetDeployer(cloudformation_client, report, polling).delete(name)
     except (BotoCoreError, ClientError) as error:
         raise explain_aws_error(error, f"delete the StackSet {name}") from None
 

@@ -8,7 +8,6 @@ re-run finishes the job.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +17,12 @@ import botocore.exceptions
 from core.aws.clients import explain_aws_error, make_client, make_session
 from core.aws.deployer import StackDeployer, render_deploy_command
 from core.aws.stack_parameters import stack_parameters
-from core.aws.stackset import deploy_stackset, plan_stackset
+from core.aws.stackset import STACKSET_POLLING, deploy_stackset, plan_stackset
 from core.aws.stackset_permissions import stackset_preflight
 from core.config.credentials import PortCredentials, require_credentials
 from core.config.settings import InstallSettings
 from core.errors import WizardError
+from core.polling import Polling
 from core.port.client import PortClient
 from core.port.setup import PortOutcome, PortSetup, WebhookTarget
 from core.progress import (
@@ -73,10 +73,9 @@ class Installer:
     credentials: PortCredentials | None
     report: Reporter
     webhook_secret: str = ""
-    poll_seconds: float = 2.0
     port_client_factory: Callable[[str, PortCredentials], PortClient] = PortClient
     completed: list[str] = field(default_factory=list)
-    sleep: Callable[[float], None] = time.sleep  # between polls of the stack (a cancel hook may raise)
+    polling: Polling = field(default_factory=Polling)  # its sleep may raise to cancel the wait
 
     def run(self) -> InstallResult:
         """Plan only (dry run), Port only, or the whole install, as the settings say."""
@@ -136,11 +135,11 @@ class Installer:
             return result
         if stackset_config is not None:
             result.stackset = deploy_stackset(cloudformation, stackset_config, template_path().read_text(),
-                                              parameters, self.report, self.poll_seconds, sleep=self.sleep)
+                                              parameters, self.report,
+                                              self.polling.replace(timeout=STACKSET_POLLING.timeout))
             self.completed.append(f"StackSet {stackset_config.name}: {result.stackset.change}")
             return result
-        deployer = StackDeployer(cloudformation, self.report, poll_seconds=self.poll_seconds,
-                                 sleep=self.sleep)
+        deployer = StackDeployer(cloudformation, self.report, self.polling)
         try:
             result.stack = deployer.deploy(self.settings.stack_name, template_path().read_text(), parameters)
         except botocore.exceptions.BotoCoreError as error:
@@ -167,7 +166,7 @@ class Installer:
         session = make_session(self.settings)
         cloudformation = make_client(session, "cloudformation", self.settings)
         parameters = stack_parameters(self.settings, webhook_url, webhook_secret)
-        deployer = StackDeployer(cloudformation, self.report, poll_seconds=self.poll_seconds)
+        deployer = StackDeployer(cloudformation, self.report, self.polling)
         try:
             stack_plan = deployer.inspect(self.settings.stack_name, template_path().read_text(), parameters)
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:

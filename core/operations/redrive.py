@@ -8,13 +8,16 @@ The result says which way was used.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import botocore.exceptions
 from botocore.parsers import ResponseParserError
+
+from core.polling import Polling
+
+REDRIVE_POLLING = Polling(interval=2.0, timeout=600.0)
 
 MOVE_TASK = "SQS message move task"
 RECEIVE_SEND_DELETE = "receive/send/delete"
@@ -61,18 +64,12 @@ class Redriver:
         *,
         move_task_client: Any = None,
         report: Callable[[str], None] = lambda _line: None,
-        poll_seconds: float = 2.0,
-        timeout_seconds: float = 600.0,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
+        polling: Polling = REDRIVE_POLLING,
     ) -> None:
         self._sqs = sqs
         self._move = move_task_client or sqs
         self._report = report
-        self._poll_seconds = poll_seconds
-        self._timeout_seconds = timeout_seconds
-        self._sleep = sleep
-        self._clock = clock
+        self._polling = polling
 
     def redrive(self, dlq_url: str, dlq_arn: str, queue_url: str, queue_arn: str,
                 limit: int) -> RedriveResult:
@@ -92,7 +89,7 @@ class Redriver:
     def _move_task(self, dlq_arn: str, queue_arn: str) -> RedriveResult:
         handle = self._move.start_message_move_task(SourceArn=dlq_arn, DestinationArn=queue_arn)
         self._report(f"started a message move task ({handle.get('TaskHandle', '')[:16]}...)")
-        deadline = self._clock() + self._timeout_seconds
+        deadline = self._polling.deadline()
         last_moved = -1
         while True:
             tasks = self._move.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=1).get("Results", [])
@@ -106,11 +103,11 @@ class Redriver:
                 last_moved = moved
             if status != "RUNNING":
                 return RedriveResult(MOVE_TASK, moved, status=status, note=task.get("FailureReason", ""))
-            if self._clock() >= deadline:
+            if self._polling.expired(deadline):
                 return RedriveResult(MOVE_TASK, moved, status=status,
                                      note="still running: follow it with `aws sqs list-message-move-tasks "
                                           f"--source-arn {dlq_arn}`")
-            self._sleep(self._poll_seconds)
+            self._polling.wait()
 
     def _receive_send_delete(self, dlq_url: str, queue_url: str, limit: int) -> tuple[int, int]:
         """Batches of 10: send to the queue, delete from the DLQ only what was sent."""

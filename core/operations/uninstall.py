@@ -10,7 +10,6 @@ them; the rest are kept with the reason. Running it again finds nothing to remov
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +21,7 @@ from core.config.credentials import PortCredentials, require_credentials
 from core.config.settings import InstallSettings
 from core.errors import PortApiError, StackDeployError
 from core.operations.status import AWS_ERRORS, AwsClients, blueprint_identifiers
+from core.polling import Polling
 from core.port.client import PortClient
 from core.progress import (
     Change,
@@ -68,10 +68,7 @@ class Uninstaller:
         delete_blueprints: bool = False,
         aws: AwsClients | None = None,
         port_client_factory: Callable[[str, PortCredentials], PortClient] = PortClient,
-        poll_seconds: float = 2.0,
-        timeout_seconds: float = 3600.0,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
+        polling: Polling | None = None,
     ) -> None:
         self.settings = settings
         self.credentials = credentials
@@ -80,10 +77,7 @@ class Uninstaller:
         self.delete_blueprints = delete_blueprints
         self.aws = aws or AwsClients(settings)
         self._port_client_factory = port_client_factory
-        self._poll_seconds = poll_seconds
-        self._timeout_seconds = timeout_seconds
-        self._sleep = sleep
-        self._clock = clock
+        self._polling = polling or Polling()
 
     # -- plan --------------------------------------------------------------------------
     def plan(self) -> UninstallPlan:
@@ -225,7 +219,7 @@ class Uninstaller:
     def _watch_delete(self, cloudformation: Any, stack_id: str, stream: StackEventStream
                       ) -> dict[str, Any] | None:
         """Stream events until the stack is gone (None) or settles in another state."""
-        deadline = self._clock() + self._timeout_seconds
+        deadline = self._polling.deadline()
         while True:
             for event in stream.poll():
                 self.report(event)
@@ -238,12 +232,12 @@ class Uninstaller:
                 for event in stream.poll():
                     self.report(event)
                 return stack
-            if self._clock() >= deadline:
+            if self._polling.expired(deadline):
                 raise StackDeployError(
                     f"the stack {self.settings.stack_name} is still {stack['StackStatus']} after "
-                    f"{round(self._timeout_seconds / 60)} minutes; follow it in the CloudFormation "
+                    f"{self._polling.minutes} minutes; follow it in the CloudFormation "
                     "console and run uninstall again once it settles", status=stack["StackStatus"])
-            self._sleep(self._poll_seconds)
+            self._polling.wait()
 
     def _delete_port(self, client: PortClient, plan: UninstallPlan, result: UninstallResult) -> None:
         if plan.webhook:

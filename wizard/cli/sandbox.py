@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
+from core.polling import Polling
 from core.sandbox.environment import SandboxOptions
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ def run_headless(answers: str | None, flags: dict[str, object], events: int | No
         assert sandbox.settings is not None
         try:
             result = Installer(sandbox.settings, sandbox.credentials, ConsoleReporter(out),
-                               poll_seconds=options.stack_poll_seconds).run()
+                               polling=Polling(interval=options.stack_poll_seconds)).run()
         except InstallFailed as error:
             print(f"error: {error}", file=err)
             return error.exit_code
