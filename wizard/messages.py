@@ -1,165 +1,157 @@
 """Typed messages the wizard's workers post to their screens.
 
 Workers run in threads and call `screen.post_message(...)`, which is thread-safe; the
-screen's handlers then update what is shown. No message carries a secret.
+screen's handlers then update what is shown. No message carries a secret. Each message is
+a dataclass (Textual initialises a dataclass message in `__post_init__`); eq=False keeps the
+identity equality and hashing Textual expects of messages.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from core.progress import ProgressEvent
+if TYPE_CHECKING:  # only for the annotations: importing these costs start-up time
+    from core.operations.install import InstallResult
+    from core.operations.logs import LogLine
+    from core.operations.sync import SyncProgress, SyncResult
+    from core.progress import ProgressEvent
+    from core.sandbox.counters import CounterSnapshot
+    from core.sandbox.flow import EntityRow
+    from wizard.backend import AwsIdentity, HopCheck, ResourceState, ReviewResult, TrailStatus, WebhookChoice
 
 
+@dataclass(eq=False)
 class PortChecked(Message):
     """The live Port check finished: `organization` answered, or `error` says why not."""
 
-    def __init__(self, key: tuple[str, str, str], organization: str = "", error: str = "") -> None:
-        super().__init__()
-        self.key = key  # (base URL, client id, secret digest) the check was made with
-        self.organization = organization
-        self.error = error
+    key: tuple[str, str, str]  # (base URL, client id, secret digest) the check was made with
+    organization: str = ""
+    error: str = ""
 
     @property
     def ok(self) -> bool:
         return not self.error
 
 
+@dataclass(eq=False)
 class AwsChecked(Message):
     """sts get-caller-identity (and the permission simulation) finished."""
 
-    def __init__(self, key: tuple[str | None, str], identity: Any = None, error: str = "") -> None:
-        super().__init__()
-        self.key = key  # (profile, region)
-        self.identity = identity  # backend.AwsIdentity
-        self.error = error
+    key: tuple[str | None, str]  # (profile, region)
+    identity: AwsIdentity | None = None
+    error: str = ""
 
 
+@dataclass(eq=False)
 class TrailChecked(Message):
-    def __init__(self, status: Any) -> None:
-        super().__init__()
-        self.status = status  # backend.TrailStatus
+    status: TrailStatus
 
 
+@dataclass(eq=False)
 class WebhooksListed(Message):
-    def __init__(self, webhooks: list[Any], error: str = "") -> None:
-        super().__init__()
-        self.webhooks = webhooks  # list[backend.WebhookChoice]
-        self.error = error
+    webhooks: list[WebhookChoice]
+    error: str = ""
 
 
+@dataclass(eq=False)
 class ReviewReady(Message):
-    def __init__(self, review: Any = None, error: str = "") -> None:
-        super().__init__()
-        self.review = review  # backend.ReviewResult
-        self.error = error
+    review: ReviewResult | None = None
+    error: str = ""
 
 
+@dataclass(eq=False)
 class Progress(Message):
     """One progress event of the install (core/progress.py), as the console runner gets it."""
 
-    def __init__(self, event: ProgressEvent) -> None:
-        super().__init__()
-        self.event = event
+    event: ProgressEvent
 
 
+@dataclass(eq=False)
 class ResourcesRead(Message):
     """The stack's resources as CloudFormation lists them once the stack settled."""
 
-    def __init__(self, resources: list[Any]) -> None:
-        super().__init__()
-        self.resources = resources  # list[backend.ResourceState]
+    resources: list[ResourceState]
 
 
+@dataclass(eq=False)
 class DeployFinished(Message):
-    def __init__(self, result: Any = None, error: str = "", completed: list[str] | None = None,
-                 first_failure: str = "", advice: str = "") -> None:
-        super().__init__()
-        self.result = result  # core.operations.install.InstallResult
-        self.error = error
-        self.completed = completed or []
-        self.first_failure = first_failure
-        self.advice = advice
+    result: InstallResult | None = None
+    error: str = ""
+    completed: list[str] = field(default_factory=list)
+    first_failure: str = ""
+    advice: str = ""
 
     @property
     def ok(self) -> bool:
         return not self.error
 
 
+@dataclass(eq=False)
 class LogLines(Message):
     """New log lines from the tail worker (a batch, oldest first)."""
 
-    def __init__(self, lines: list[Any]) -> None:
-        super().__init__()
-        self.lines = lines  # list[core.operations.logs.LogLine]
+    lines: list[LogLine]
 
 
+@dataclass(eq=False)
 class TailStopped(Message):
-    def __init__(self, error: str = "", log_group: str = "") -> None:
-        super().__init__()
-        self.error = error
-        self.log_group = log_group
+    error: str = ""
+    log_group: str = ""
 
 
+@dataclass(eq=False)
 class LogGroupFound(Message):
-    def __init__(self, log_group: str, origin: str) -> None:
-        super().__init__()
-        self.log_group = log_group
-        self.origin = origin
+    log_group: str
+    origin: str
 
 
+@dataclass(eq=False)
 class ChecksDone(Message):
     """The hop checks so far (`finished` False while more are coming)."""
 
-    def __init__(self, checks: list[Any], error: str = "", finished: bool = True) -> None:
-        super().__init__()
-        self.checks = checks  # list[backend.HopCheck]
-        self.error = error
-        self.finished = finished
+    checks: list[HopCheck]
+    error: str = ""
+    finished: bool = True
 
 
+@dataclass(eq=False)
 class SandboxStarted(Message):
     """The sandbox's event flow runs (`sent` sample events were put to start it), or `error`."""
 
-    def __init__(self, round_size: int = 0, sent: int = 0, error: str = "") -> None:
-        super().__init__()
-        self.round_size = round_size
-        self.sent = sent
-        self.error = error
+    round_size: int = 0
+    sent: int = 0
+    error: str = ""
 
 
+@dataclass(eq=False)
 class SandboxPolled(Message):
     """The sandbox's hop counters and Port entities at one moment (or why they could not be read)."""
 
-    def __init__(self, counters: Any = None, entities: list[Any] | None = None, error: str = "") -> None:
-        super().__init__()
-        self.counters = counters  # core.sandbox.counters.CounterSnapshot
-        self.entities = entities or []  # list[core.sandbox.flow.EntityRow]
-        self.error = error
+    counters: CounterSnapshot | None = None
+    entities: list[EntityRow] = field(default_factory=list)
+    error: str = ""
 
 
+@dataclass(eq=False)
 class SandboxActed(Message):
     """A sandbox button did its work: `sent` more events, or the ingest fault started."""
 
-    def __init__(self, sent: int = 0, fault_seconds: float = 0.0, error: str = "") -> None:
-        super().__init__()
-        self.sent = sent
-        self.fault_seconds = fault_seconds
-        self.error = error
+    sent: int = 0
+    fault_seconds: float = 0.0
+    error: str = ""
 
 
+@dataclass(eq=False)
 class SyncProgressed(Message):
-    """A step of the sync (core.operations.sync.SyncProgress)."""
+    """A step of the sync."""
 
-    def __init__(self, progress: Any) -> None:
-        super().__init__()
-        self.progress = progress
+    progress: SyncProgress
 
 
+@dataclass(eq=False)
 class SyncFinished(Message):
-    def __init__(self, result: Any = None, error: str = "") -> None:
-        super().__init__()
-        self.result = result  # core.operations.sync.SyncResult
-        self.error = error
+    result: SyncResult | None = None
+    error: str = ""
