@@ -17,14 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from core.config.answers import dump_answers, load_answers
-from core.config.event_sources import DEFAULT_EVENT_SOURCES
-from core.config.settings import DEFAULT_PORT_BASE_URL, InstallSettings, SettingsBuilder, validate
+from core.config.port_regions import region_of
+from core.config.settings import InstallSettings, SettingsBuilder, validate
 from core.errors import InputError
 
-PORT_REGIONS: dict[str, str] = {
-    "eu": DEFAULT_PORT_BASE_URL,
-    "us": "https://api.us.getport.io",
-}
+_DEFAULTS = InstallSettings()  # the wizard's defaults are the settings model's
 STEPS: tuple[str, ...] = ("welcome", "port", "aws", "sources", "webhook", "names", "stackset", "review",
                           "deploy", "done")
 STEP_TITLES: dict[str, str] = {
@@ -49,29 +46,29 @@ URL_PLACEHOLDER = "${PORT_WEBHOOK_URL}"
 class WizardState:
     """Everything the user answered so far. Secrets live here only for the session."""
 
-    port_base_url: str = DEFAULT_PORT_BASE_URL
+    port_base_url: str = _DEFAULTS.port_base_url
     client_id: str = field(default="", repr=False)
     client_secret: str = field(default="", repr=False)
     organization: str = ""  # who answered the last successful Port check
     checked_port: tuple[str, str, str] | None = field(default=None, repr=False)
     aws_profile: str | None = None
-    aws_region: str = "us-east-1"
+    aws_region: str = _DEFAULTS.aws_region
     aws_account: str = ""
     aws_arn: str = ""
     checked_aws: tuple[str | None, str] | None = None
-    event_sources: tuple[str, ...] = DEFAULT_EVENT_SOURCES
+    event_sources: tuple[str, ...] = _DEFAULTS.event_sources
     webhook_mode: str = "create"
-    webhook_identifier: str = "aws_ingest"
+    webhook_identifier: str = _DEFAULTS.webhook
     webhook_url: str = field(default="", repr=False)  # holds the webhook key: a secret
-    integration_id: str = "aws-serverless"
-    stack_name: str = "port-aws-serverless"
-    queue_name: str = "port-aws-events-queue"
-    lambda_function_name: str = "port-aws-event-processor"
-    batch_size: int = 10
-    batching_window_seconds: int = 5
-    log_retention_days: int = 14
-    sign_requests: bool = True
-    enrich_events: bool = True
+    integration_id: str = _DEFAULTS.integration_id
+    stack_name: str = _DEFAULTS.stack_name
+    queue_name: str = _DEFAULTS.queue_name
+    lambda_function_name: str = _DEFAULTS.lambda_function_name
+    batch_size: int = _DEFAULTS.batch_size
+    batching_window_seconds: int = _DEFAULTS.batching_window_seconds
+    log_retention_days: int = _DEFAULTS.log_retention_days
+    sign_requests: bool = _DEFAULTS.sign_requests
+    enrich_events: bool = _DEFAULTS.enrich_events
     # One stack (stackset False) or a StackSet; the StackSet answers are kept while it is off.
     stackset: bool = False
     accounts: tuple[str, ...] = ()
@@ -92,10 +89,7 @@ class WizardState:
 
     @property
     def port_region(self) -> str:
-        for name, url in PORT_REGIONS.items():
-            if self.port_base_url.rstrip("/") == url:
-                return name
-        return "custom"
+        return region_of(self.port_base_url)
 
     def settings(self, aws_endpoint_url: str | None = None) -> InstallSettings:
         stackset: dict[str, Any] = {}

@@ -15,10 +15,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.config.event_sources import DEFAULT_EVENT_SOURCES, EVENT_SOURCES
+from core.config.port_regions import DEFAULT_PORT_BASE_URL
 from core.config.webhook_ref import WebhookRef, parse_webhook
 from core.errors import InputError
 
-DEFAULT_PORT_BASE_URL = "https://api.getport.io"
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
                       1827, 2192, 2557, 2922, 3288, 3653)
 

@@ -10,20 +10,19 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from core.config.event_sources import DEFAULT_EVENT_SOURCES
+from core.config.settings import InstallSettings
 
+_DEFAULTS = InstallSettings()  # the help shows the settings model's own defaults
 _FLAG_HELP: dict[str, tuple[str, str]] = {
-    "port_base_url": ("--port-base-url", "Port API base URL (default: https://api.getport.io)"),
-    "aws_region": ("--aws-region", "AWS region (default: us-east-1)"),
+    "port_base_url": ("--port-base-url", "Port API base URL"),
+    "aws_region": ("--aws-region", "AWS region"),
     "aws_profile": ("--aws-profile", "AWS profile from your AWS config"),
-    "integration_id": ("--integration-id", "integration identifier in Port (default: aws-serverless)"),
-    "stack_name": ("--stack-name", "CloudFormation stack name (default: port-aws-serverless)"),
-    "queue_name": ("--queue-name", "SQS queue name (default: port-aws-events-queue)"),
-    "lambda_function_name": ("--lambda-function-name",
-                             "Lambda function name (default: port-aws-event-processor)"),
-    "webhook": ("--webhook", "webhook identifier, full ingest URL, or partial URL (default: aws_ingest)"),
-    "event_sources": ("--event-sources",
-                      "comma-separated AWS event sources (default: " + ",".join(DEFAULT_EVENT_SOURCES) + ")"),
+    "integration_id": ("--integration-id", "integration identifier in Port"),
+    "stack_name": ("--stack-name", "CloudFormation stack name"),
+    "queue_name": ("--queue-name", "SQS queue name"),
+    "lambda_function_name": ("--lambda-function-name", "Lambda function name"),
+    "webhook": ("--webhook", "webhook identifier, full ingest URL, or partial URL"),
+    "event_sources": ("--event-sources", "comma-separated AWS event sources"),
 }
 SETTINGS_FLAGS: tuple[str, ...] = tuple(_FLAG_HELP)
 
@@ -35,7 +34,14 @@ def add_settings_flags(parser: argparse.ArgumentParser | Any, *, answers_help: s
     parser.add_argument("--answers", metavar="FILE", help=answers_help)
     for name in names:
         flag, help_text = _FLAG_HELP[name]
-        parser.add_argument(flag, help=(overrides or {}).get(name, help_text))
+        parser.add_argument(flag, help=(overrides or {}).get(name, help_text + _default_text(name)))
+
+
+def _default_text(name: str) -> str:
+    default = getattr(_DEFAULTS, name)
+    if not default:
+        return ""
+    return f" (default: {','.join(default) if isinstance(default, tuple) else default})"
 
 
 def settings_flags(args: argparse.Namespace, names: tuple[str, ...] = SETTINGS_FLAGS) -> dict[str, Any]:

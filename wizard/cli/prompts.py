@@ -15,14 +15,12 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from core.config.credentials import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE
-from core.config.settings import DEFAULT_PORT_BASE_URL, ENVIRONMENT_SETTINGS, InstallSettings, validate
+from core.config.port_regions import DEFAULT_PORT_BASE_URL, PORT_REGIONS
+from core.config.settings import ENVIRONMENT_SETTINGS, InstallSettings, validate
 from core.errors import InputError
 
 EXIT_MISSING = 2
-PORT_URLS = {
-    "EU (https://api.getport.io)": DEFAULT_PORT_BASE_URL,
-    "US (https://api.us.getport.io)": "https://api.us.getport.io",
-}
+PORT_URLS = {f"{name.upper()} ({url})": url for name, url in PORT_REGIONS.items()}
 CUSTOM_URL = "Custom URL"
 
 
@@ -109,7 +107,7 @@ def find_missing(answers: str | None, flags: Mapping[str, object], environ: Mapp
                                    secret=True))
     if interactive and "aws_region" not in given:
         missing.append(Missing("aws_region", "--aws-region / AWS_REGION", "AWS region to deploy to:",
-                               default="us-east-1"))
+                               default=InstallSettings().aws_region))
     return missing
 
 

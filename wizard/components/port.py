@@ -9,11 +9,11 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from core.config.credentials import PortCredentials
+from core.config.port_regions import PORT_REGIONS
 from core.config.settings import InstallSettings, validate
 from wizard import messages
 from wizard.backend import explain
 from wizard.components.base import LiveCheckedStep, form_row, status_text
-from wizard.state import PORT_REGIONS
 
 
 def check_key(base_url: str, client_id: str, secret: str) -> tuple[str, str, str]:
