@@ -15,6 +15,7 @@ from core.config.credentials import PortCredentials
 from core.config.settings import InstallSettings
 from core.errors import PortAuthError, StackDeployError
 from core.operations.install import InstallFailed, InstallResult
+from core.operations.install_plan import InstallPlan
 from core.operations.logs import LogLine, format_record
 from core.port.setup import WebhookTarget
 from core.progress import (
@@ -31,7 +32,6 @@ from wizard.backend import (
     AwsIdentity,
     HopCheck,
     ResourceState,
-    ReviewResult,
     TrailStatus,
     WebhookChoice,
 )
@@ -128,8 +128,8 @@ class ScriptedBackend:
     def cloudtrail(self, settings: InstallSettings) -> TrailStatus:
         return TrailStatus(logging_trails=("management-events",))
 
-    def review(self, settings: InstallSettings, credentials: PortCredentials) -> ReviewResult:
-        return ReviewResult(
+    def review(self, settings: InstallSettings, credentials: PortCredentials) -> InstallPlan:
+        return InstallPlan(
             port_items=[PlanItem("port", "blueprint", "awsAccount", Change.NO_CHANGE),
                         PlanItem("port", "blueprint", "ec2Instance", Change.UPDATE),
                         PlanItem("port", "integration", settings.integration_id, Change.CREATE,

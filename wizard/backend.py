@@ -11,14 +11,17 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from core.config.credentials import PortCredentials
 from core.config.settings import InstallSettings
 from core.errors import AwsAccessError, WizardError
 from core.polling import Polling
-from core.progress import Change, Notice, PlanItem, ProgressEvent, Reporter
+from core.progress import ProgressEvent, Reporter
+
+if TYPE_CHECKING:
+    from core.operations.install_plan import InstallPlan
 
 # What the install does in AWS, checked with IAM policy simulation before deploying.
 REQUIRED_ACTIONS: tuple[str, ...] = (
@@ -63,15 +66,6 @@ class TrailStatus:
 class WebhookChoice:
     identifier: str
     title: str = ""
-
-
-@dataclass
-class ReviewResult:
-    port_items: list[PlanItem] = field(default_factory=list)
-    stack_change: Change = Change.CREATE
-    stack_detail: str = ""
-    resources: list[PlanItem] = field(default_factory=list)  # from the change set
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -213,80 +207,14 @@ class Backend:
             return TrailStatus(error=_short_reason(error))
 
     # -- review and install ------------------------------------------------------------
-    def review(self, settings: InstallSettings, credentials: PortCredentials) -> ReviewResult:
-        """The Port plan and the stack's change set; the change set is deleted again."""
-        import botocore.exceptions
+    def review(self, settings: InstallSettings, credentials: PortCredentials) -> InstallPlan:
+        """The install's plan (core.operations.install_plan) with the stack's change set listed."""
+        from core.operations.install_plan import InstallPlanner
 
-        from core.aws.clients import explain_aws_error
-        from core.aws.deployer import StackDeployer
-        from core.aws.stack_parameters import stack_parameters
-        from core.operations.install import PLACEHOLDER_WEBHOOK_URL
-        from core.port.setup import PortSetup
-        from core.resources import template_path
-
-        settings = self.settings(settings)
-        result = ReviewResult()
-        with self._port_client(settings.port_api_url, credentials) as client:
-            outcome = PortSetup(client, settings, _drop, self.environ.get("PORT_WEBHOOK_SECRET", "")
-                                ).run(write=False)
-        result.port_items = list(outcome.items)
-        if settings.stackset:
-            return self._review_stackset(settings, outcome, result)
-        collected: list[ProgressEvent] = []
-        try:
-            cloudformation = self._client(settings, "cloudformation")
-            deployer = StackDeployer(cloudformation, collected.append,
-                                     polling=Polling(interval=min(self.poll_seconds, 1.0)))
-            template = template_path().read_text()
-            parameters = stack_parameters(settings, outcome.webhook.url or PLACEHOLDER_WEBHOOK_URL,
-                                          outcome.webhook.secret)
-            plan = deployer.inspect(settings.stack_name, template, parameters)
-            result.stack_change, result.stack_detail = plan.change, plan.detail
-            if plan.blocker:
-                result.notes.append(plan.blocker)
-            elif plan.status in ("ROLLBACK_COMPLETE",) or plan.status.endswith("_IN_PROGRESS") and \
-                    plan.status != "REVIEW_IN_PROGRESS":
-                result.notes.append("the resource list appears when the deploy starts: " + plan.detail)
-            elif plan.change is not Change.NO_CHANGE:
-                collected.clear()
-                prepared = deployer.prepare(settings.stack_name, template, parameters)
-                try:
-                    result.resources = [event for event in collected if isinstance(event, PlanItem)]
-                    result.notes += [event.message for event in collected if isinstance(event, Notice)]
-                finally:
-                    deployer.discard(prepared)
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-            raise explain_aws_error(error, f"plan the stack {settings.stack_name}") from None
-        if not outcome.webhook.url:
-            result.notes.append("the webhook's ingest URL is known once the webhook is created; the "
-                                "change set above was made with a placeholder URL")
-        return result
-
-    def _review_stackset(self, settings: InstallSettings, outcome: Any, result: ReviewResult) -> ReviewResult:
-        """The StackSet's plan (permission checks, then read-only calls), as `--dry-run` shows it."""
-        from core.aws.clients import make_client, make_session
-        from core.aws.stack_parameters import stack_parameters
-        from core.aws.stackset import plan_stackset
-        from core.aws.stackset_permissions import stackset_preflight
-        from core.operations.install import PLACEHOLDER_WEBHOOK_URL
-        from core.resources import template_path
-
-        collected: list[ProgressEvent] = []
-        session = make_session(settings)
-        config = stackset_preflight(session, settings, collected.append)
-        parameters = stack_parameters(settings, outcome.webhook.url or PLACEHOLDER_WEBHOOK_URL,
-                                      outcome.webhook.secret)
-        items = plan_stackset(make_client(session, "cloudformation", settings), config,
-                              template_path().read_text(), parameters, collected.append)
-        for item in items:
-            if item.kind == "stackset":
-                result.stack_change, result.stack_detail = item.change, item.detail
-            else:
-                result.resources.append(item)
-        result.notes += [event.message for event in collected if isinstance(event, Notice)]
-        if not outcome.webhook.url:
-            result.notes.append("the webhook's ingest URL is known once the webhook is created")
-        return result
+        planner = InstallPlanner(self.settings(settings), credentials, _drop,
+                                 self.environ.get("PORT_WEBHOOK_SECRET", ""), self._port_client,
+                                 Polling(interval=min(self.poll_seconds, 1.0)))
+        return planner.plan(with_change_set=True)
 
     def install(self, settings: InstallSettings, credentials: PortCredentials, report: Reporter,
                 cancel: threading.Event | None = None) -> Any:

@@ -15,12 +15,13 @@ from textual.message import Message
 
 if TYPE_CHECKING:  # only for the annotations: importing these costs start-up time
     from core.operations.install import InstallResult
+    from core.operations.install_plan import InstallPlan
     from core.operations.logs import LogLine
     from core.operations.sync import SyncProgress, SyncResult
     from core.progress import ProgressEvent
     from core.sandbox.counters import CounterSnapshot
     from core.sandbox.flow import EntityRow
-    from wizard.backend import AwsIdentity, HopCheck, ResourceState, ReviewResult, TrailStatus, WebhookChoice
+    from wizard.backend import AwsIdentity, HopCheck, ResourceState, TrailStatus, WebhookChoice
 
 
 @dataclass(eq=False)
@@ -58,7 +59,7 @@ class WebhooksListed(Message):
 
 @dataclass(eq=False)
 class ReviewReady(Message):
-    review: ReviewResult | None = None
+    review: InstallPlan | None = None
     error: str = ""
 
 

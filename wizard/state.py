@@ -80,7 +80,7 @@ class WizardState:
     administration_role_arn: str = ""
     execution_role_name: str = ""
     step: str = "welcome"  # the furthest step the user reached
-    review: Any = field(default=None, repr=False)  # backend.ReviewResult, once reviewed
+    review: Any = field(default=None, repr=False)  # backend.InstallPlan, once reviewed
 
     # -- settings <-> answers ------------------------------------------------------------
     @property

@@ -6,15 +6,20 @@ AWS_ENDPOINT_URL...), so the same command runs against AWS or a local endpoint.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
 import botocore.exceptions
 from botocore.config import Config
+from botocore.parsers import ResponseParserError
 
 from core.config.settings import InstallSettings
 from core.errors import AwsAccessError, InputError
 
+# ResponseParserError: an endpoint answered something botocore cannot parse (seen on local endpoints)
+AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, ResponseParserError)
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5},
                        connect_timeout=10, read_timeout=60)
 
@@ -68,3 +73,13 @@ def explain_aws_error(error: Exception, doing: str) -> AwsAccessError:
     if isinstance(error, botocore.exceptions.BotoCoreError):
         return AwsAccessError(f"AWS call failed while trying to {doing}: {error}")
     return AwsAccessError(f"failed to {doing}: {error}")
+
+
+@contextmanager
+def aws_errors(doing: str) -> Iterator[None]:
+    """Turn any boto3/botocore error raised inside into an AwsAccessError saying what failed:
+    `with aws_errors("deploy stack X"): ...` instead of a hand-written except block."""
+    try:
+        yield
+    except AWS_ERRORS as error:
+        raise explain_aws_error(error, doing) from None

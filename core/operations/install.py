@@ -17,11 +17,12 @@ import botocore.exceptions
 from core.aws.clients import explain_aws_error, make_client, make_session
 from core.aws.deployer import StackDeployer, render_deploy_command
 from core.aws.stack_parameters import stack_parameters
-from core.aws.stackset import STACKSET_POLLING, deploy_stackset, plan_stackset
+from core.aws.stackset import STACKSET_POLLING, deploy_stackset
 from core.aws.stackset_permissions import stackset_preflight
 from core.config.credentials import PortCredentials, require_credentials
 from core.config.settings import InstallSettings
 from core.errors import WizardError
+from core.operations.install_plan import InstallPlan, InstallPlanner
 from core.polling import Polling
 from core.port.client import PortClient
 from core.port.setup import PortOutcome, PortSetup, WebhookTarget
@@ -38,7 +39,6 @@ from core.progress import (
 from core.resources import template_path
 
 WEBHOOK_ENV_FILE = "port-aws-webhook.env"
-PLACEHOLDER_WEBHOOK_URL = "https://ingest.example/<created-by-this-install>"
 
 
 @dataclass
@@ -88,30 +88,20 @@ class Installer:
 
     def plan(self) -> InstallResult:
         """What the install would do, from read-only calls: nothing is changed in Port or AWS."""
-        result = InstallResult()
+        planner = InstallPlanner(self.settings, self.credentials, self.report,  # type: ignore[arg-type]
+                                 self.webhook_secret, self.port_client_factory, self.polling)
         if self.credentials is None:
             self.report(Notice("no Port credentials (PORT_CLIENT_ID/PORT_CLIENT_SECRET): the Port "
                                "steps are listed without checking what exists", "warning"))
-            result.items += _unchecked_port_items(self.settings)
+            plan = InstallPlan(port_items=_unchecked_port_items(self.settings))
+            for item in plan.port_items:
+                self.report(item)
+            planner.plan_aws(plan)
         else:
-            with self.port_client_factory(self.settings.port_api_url, self.credentials) as client:
-                outcome = PortSetup(client, self.settings, self.report, self.webhook_secret).run(write=False)
-            result.items += outcome.items
-            result.webhook = outcome.webhook
-        for item in result.items:
-            self.report(item)
-        if self.settings.stackset:
-            result.items += self._stackset_plan(result.webhook.url or PLACEHOLDER_WEBHOOK_URL,
-                                                result.webhook.secret)
-            return result
-        if self.settings.port_only:
-            item = PlanItem("aws", "stack", self.settings.stack_name, Change.NO_CHANGE,
-                            "--port-only: the deploy command is printed, not run")
-            self.report(item)
-        else:
-            item = self._stack_plan(result.webhook.url or PLACEHOLDER_WEBHOOK_URL, result.webhook.secret)
-        result.items.append(item)
-        return result
+            plan = planner.plan()
+        aws_items = plan.resources if self.settings.stackset else []
+        return InstallResult(items=[*plan.port_items, *filter(None, [plan.stack_item]), *aws_items],
+                             webhook=plan.webhook)
 
     def _install(self) -> InstallResult:
         credentials = require_credentials(self.credentials)
@@ -161,24 +151,6 @@ class Installer:
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
             raise explain_aws_error(error, "check your AWS identity (sts get-caller-identity)") from None
         return make_client(session, "cloudformation", self.settings)
-
-    def _stack_plan(self, webhook_url: str, webhook_secret: str) -> PlanItem:
-        session = make_session(self.settings)
-        cloudformation = make_client(session, "cloudformation", self.settings)
-        parameters = stack_parameters(self.settings, webhook_url, webhook_secret)
-        deployer = StackDeployer(cloudformation, self.report, self.polling)
-        try:
-            stack_plan = deployer.inspect(self.settings.stack_name, template_path().read_text(), parameters)
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-            raise explain_aws_error(error, f"read stack {self.settings.stack_name}") from None
-        return stack_plan.plan_item()  # the deployer has reported it
-
-    def _stackset_plan(self, webhook_url: str, webhook_secret: str) -> list[PlanItem]:
-        session = make_session(self.settings)
-        config = stackset_preflight(session, self.settings, self.report)
-        parameters = stack_parameters(self.settings, webhook_url, webhook_secret)
-        return plan_stackset(make_client(session, "cloudformation", self.settings), config,
-                             template_path().read_text(), parameters, self.report)
 
 
 def _unchecked_port_items(settings: InstallSettings) -> list[PlanItem]:

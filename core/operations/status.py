@@ -17,9 +17,8 @@ from typing import Any
 import boto3
 import botocore.exceptions
 from botocore.config import Config
-from botocore.parsers import ResponseParserError
 
-from core.aws.clients import CLIENT_CONFIG, explain_aws_error, make_session
+from core.aws.clients import AWS_ERRORS, CLIENT_CONFIG, explain_aws_error, make_session
 from core.aws.stacks import describe_stack, parse_list_parameter
 from core.config.credentials import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE, PortCredentials
 from core.config.event_sources import EVENT_SOURCES
@@ -29,7 +28,6 @@ from core.operations.logs import ERROR_PATTERN, LogTail, error_lines
 from core.port.client import PortClient
 from core.port.resources import load_blueprints
 
-AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ResponseParserError)
 HEALTHY_STACK_STATUSES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 STUCK_MESSAGE_SECONDS = 1800
 """A queued message older than this is not being consumed (retries take ~20 minutes)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from rich.table import Table
@@ -15,7 +16,10 @@ from textual.widgets import Static
 from core.config.credentials import PortCredentials
 from core.progress import Change
 from wizard import messages
-from wizard.backend import ReviewResult, explain
+from wizard.backend import explain
+
+if TYPE_CHECKING:
+    from core.operations.install_plan import InstallPlan
 from wizard.components.base import StepScreen, status_text
 
 _ACTION = {Change.CREATE: "Add", Change.UPDATE: "Modify", Change.REPLACE: "Replace",
@@ -24,7 +28,7 @@ _STYLE = {Change.CREATE: "green", Change.UPDATE: "yellow", Change.REPLACE: "red"
           Change.DELETE: "red", Change.NO_CHANGE: "dim"}
 
 
-def port_table(review: ReviewResult) -> Table:
+def port_table(review: InstallPlan) -> Table:
     table = Table(box=None, show_header=False, padding=(0, 1), expand=False)
     table.add_column("kind", style="dim", no_wrap=True)
     table.add_column("name", no_wrap=True)
@@ -35,7 +39,7 @@ def port_table(review: ReviewResult) -> Table:
     return table
 
 
-def resources_table(review: ReviewResult) -> Table:
+def resources_table(review: InstallPlan) -> Table:
     table = Table(box=None, show_header=True, header_style="bold", padding=(0, 1), expand=False)
     table.add_column("Action", no_wrap=True)
     table.add_column("Resource", no_wrap=True)
@@ -47,7 +51,7 @@ def resources_table(review: ReviewResult) -> Table:
     return table
 
 
-def change_summary(review: ReviewResult) -> str:
+def change_summary(review: InstallPlan) -> str:
     counts = Counter(item.change for item in review.resources)
     return (f"{counts[Change.CREATE]} to add · {counts[Change.UPDATE]} to modify · "
             f"{counts[Change.REPLACE]} to replace · {counts[Change.DELETE]} to remove")
@@ -105,7 +109,7 @@ class ReviewScreen(StepScreen):
             status.update(status_text("bad", f"could not work out the plan: {message.error}") +
                           "\nFix this (Ctrl+B goes back to change answers), then plan again with Ctrl+R.")
             return
-        review: ReviewResult = message.review
+        review: InstallPlan = message.review
         self.state.review = review
         state = self.state
         port_changes = sum(item.change is not Change.NO_CHANGE for item in review.port_items)
