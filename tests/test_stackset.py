@@ -22,16 +22,8 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from core.aws.stack_parameters import stack_parameters
-from core.aws.stackset import (
-    ADMIN_ROLE_NAME,
-    EXECUTION_ROLE_NAME,
-    STACKSET_POLLING,
-    StackSetConfig,
-    StackSetDeployer,
-    delete_stackset,
-    description,
-    stackset_status,
-)
+from core.aws.stackset import STACKSET_POLLING, StackSetDeployer, delete_stackset, stackset_status
+from core.aws.stackset_model import ADMIN_ROLE_NAME, EXECUTION_ROLE_NAME, StackSetConfig, description
 from core.aws.stackset_permissions import (
     CallerIdentity,
     check_self_managed,

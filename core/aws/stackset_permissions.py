@@ -24,7 +24,7 @@ from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
 from core.aws.clients import CLIENT_CONFIG, explain_aws_error, make_client
-from core.aws.stackset import ADMIN_ROLE_NAME, EXECUTION_ROLE_NAME, StackSetConfig
+from core.aws.stackset_model import ADMIN_ROLE_NAME, EXECUTION_ROLE_NAME, StackSetConfig
 from core.config.settings import InstallSettings
 from core.errors import AwsAccessError
 from core.progress import Notice, Reporter
