@@ -157,14 +157,10 @@ class Backend:
 
     def check_aws(self, settings: InstallSettings) -> AwsIdentity:
         """sts get-caller-identity, then an IAM policy simulation of what the install needs."""
-        import botocore.exceptions
+        from core.aws.clients import aws_errors
 
-        from core.aws.clients import explain_aws_error
-
-        try:
+        with aws_errors("check your AWS identity (sts get-caller-identity)"):
             identity = self._client(settings, "sts", retries=2).get_caller_identity()
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-            raise explain_aws_error(error, "check your AWS identity (sts get-caller-identity)") from None
         arn = identity.get("Arn", "")
         denied, note = self._simulate(settings, arn)
         return AwsIdentity(identity.get("Account", ""), arn, identity.get("UserId", ""), denied, note)

@@ -27,7 +27,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from core.aws.clients import explain_aws_error, make_client, make_session
+from core.aws.clients import aws_errors, explain_aws_error, make_client, make_session
 from core.aws.deploy_command import CAPABILITIES
 from core.aws.deployer import check_template_size
 from core.aws.stacks import compare_parameters, same_template
@@ -387,20 +387,16 @@ def deploy_stackset(cloudformation_client: Any, config: StackSetConfig, template
                     parameters: Mapping[str, str], report: Reporter,
                     polling: Polling = STACKSET_POLLING) -> StackSetSettled:
     """`StackSetDeployer.deploy` with AWS errors turned into messages saying what to do."""
-    try:
+    with aws_errors(f"deploy the StackSet {config.name}"):
         return StackSetDeployer(cloudformation_client, report, polling).deploy(
             config, template_body, parameters)
-    except (BotoCoreError, ClientError) as error:
-        raise explain_aws_error(error, f"deploy the StackSet {config.name}") from None
 
 
 def plan_stackset(cloudformation_client: Any, config: StackSetConfig, template_body: str,
                   parameters: Mapping[str, str], report: Reporter) -> list[PlanItem]:
     """The dry-run plan of a StackSet install, reported item by item (read-only calls)."""
-    try:
+    with aws_errors(f"read the StackSet {config.name}"):
         plan = StackSetDeployer(cloudformation_client, report).inspect(config, template_body, parameters)
-    except (BotoCoreError, ClientError) as error:
-        raise explain_aws_error(error, f"read the StackSet {config.name}") from None
     items = plan.plan_items()
     for item in items:
         report(item)
@@ -444,7 +440,5 @@ def stackset_status(cloudformation_client: Any, name: str) -> StackSetStatus | N
 def delete_stackset(cloudformation_client: Any, name: str, report: Reporter,
                     polling: Polling = STACKSET_POLLING) -> bool:
     """Delete a StackSet install: instances first (RetainStacks=False, watched), then the set."""
-    try:
+    with aws_errors(f"delete the StackSet {name}"):
         return StackSetDeployer(cloudformation_client, report, polling).delete(name)
-    except (BotoCoreError, ClientError) as error:
-        raise explain_aws_error(error, f"delete the StackSet {name}") from None

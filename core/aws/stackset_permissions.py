@@ -23,7 +23,7 @@ import botocore.exceptions
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
-from core.aws.clients import CLIENT_CONFIG, explain_aws_error, make_client
+from core.aws.clients import CLIENT_CONFIG, aws_errors, explain_aws_error, make_client
 from core.aws.stackset_model import ADMIN_ROLE_NAME, EXECUTION_ROLE_NAME, StackSetConfig
 from core.config.settings import InstallSettings
 from core.errors import AwsAccessError
@@ -61,10 +61,8 @@ def stackset_preflight(session: Any, settings: InstallSettings, report: Reporter
 
     Raises AwsAccessError with what to create or turn on when a check fails.
     """
-    try:
+    with aws_errors("check your AWS identity (sts get-caller-identity)"):
         identity = caller_identity(make_client(session, "sts", settings))
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        raise explain_aws_error(error, "check your AWS identity (sts get-caller-identity)") from None
     config = StackSetConfig.from_settings(settings, identity.account, identity.partition)
     try:
         if config.service_managed:

@@ -12,9 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import botocore.exceptions
-
-from core.aws.clients import explain_aws_error, make_client, make_session
+from core.aws.clients import aws_errors, make_client, make_session
 from core.aws.deployer import StackDeployer, render_deploy_command
 from core.aws.stack_parameters import stack_parameters
 from core.aws.stackset import STACKSET_POLLING, deploy_stackset
@@ -130,12 +128,8 @@ class Installer:
             self.completed.append(f"StackSet {stackset_config.name}: {result.stackset.change}")
             return result
         deployer = StackDeployer(cloudformation, self.report, self.polling)
-        try:
+        with aws_errors(f"deploy stack {self.settings.stack_name}"):
             result.stack = deployer.deploy(self.settings.stack_name, template_path().read_text(), parameters)
-        except botocore.exceptions.BotoCoreError as error:
-            raise explain_aws_error(error, f"deploy stack {self.settings.stack_name}") from None
-        except botocore.exceptions.ClientError as error:
-            raise explain_aws_error(error, f"deploy stack {self.settings.stack_name}") from None
         self.completed.append(f"stack {self.settings.stack_name}: {result.stack.status}")
         return result
 
@@ -146,10 +140,8 @@ class Installer:
 
     def _aws_preflight(self):  # noqa: ANN202 - a boto3 client
         session = make_session(self.settings)
-        try:
+        with aws_errors("check your AWS identity (sts get-caller-identity)"):
             make_client(session, "sts", self.settings).get_caller_identity()
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-            raise explain_aws_error(error, "check your AWS identity (sts get-caller-identity)") from None
         return make_client(session, "cloudformation", self.settings)
 
 

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.aws.clients import explain_aws_error
+from core.aws.clients import aws_errors
 from core.aws.stack_events import StackEventStream, is_noise
 from core.aws.stacks import describe_stack
 from core.config.credentials import PortCredentials, require_credentials
 from core.config.settings import InstallSettings
 from core.errors import PortApiError, StackDeployError
-from core.operations.status import AWS_ERRORS, AwsClients, blueprint_identifiers
+from core.operations.status import AwsClients, blueprint_identifiers
 from core.polling import Polling
 from core.port.client import PortClient
 from core.progress import (
@@ -93,10 +93,8 @@ class Uninstaller:
 
     def _plan_stack(self, plan: UninstallPlan) -> None:
         name = self.settings.stack_name
-        try:
+        with aws_errors(f"read stack {name}"):
             stack = describe_stack(self.aws("cloudformation"), name)
-        except AWS_ERRORS as error:
-            raise explain_aws_error(error, f"read stack {name}") from None
         if stack is None:
             plan.items.append(PlanItem("aws", "stack", name, Change.NO_CHANGE,
                                        f"not found in {self.settings.aws_region}: nothing to delete"))
@@ -195,12 +193,10 @@ class Uninstaller:
         cloudformation = self.aws("cloudformation")
         self.report(StepStarted("stack", f"deleting stack {name}"))
         stream = StackEventStream(cloudformation, stack_id)
-        try:
+        with aws_errors(f"delete stack {name}"):
             stream.mark_start()
             cloudformation.delete_stack(StackName=stack_id)
             stack = self._watch_delete(cloudformation, stack_id, stream)
-        except AWS_ERRORS as error:
-            raise explain_aws_error(error, f"delete stack {name}") from None
         if stack is None:
             self.report(StackSettled(name, "DELETE_COMPLETE", True))
             self.report(StepFinished(f"stack {name}", Change.DELETE))

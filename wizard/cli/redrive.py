@@ -21,12 +21,12 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None,
 def _redrive(context: Context, args: argparse.Namespace, stdin: TextIO | None) -> int:
     from botocore.config import Config
 
-    from core.aws.clients import explain_aws_error
+    from core.aws.clients import aws_errors
     from core.operations.redrive import Redriver, dead_letter_count
-    from core.operations.status import AWS_ERRORS, AwsClients, locate_installation
+    from core.operations.status import AwsClients, locate_installation
 
     aws = AwsClients(context.settings)
-    try:
+    with aws_errors("redrive the dead-letter queue"):
         found = locate_installation(aws, context.settings)
         if not (found.dlq_url and found.queue_url):
             raise InputError(f"the queues of stack {found.stack_name} were not found in "
@@ -45,8 +45,6 @@ def _redrive(context: Context, args: argparse.Namespace, stdin: TextIO | None) -
         redriver = Redriver(aws("sqs"), move_task_client=aws("sqs", single_try, "single-try"),
                             report=lambda line: context.print(f"  {line}"))
         result = redriver.redrive(found.dlq_url, found.dlq_arn, found.queue_url, found.queue_arn, count)
-    except AWS_ERRORS as error:
-        raise explain_aws_error(error, "redrive the dead-letter queue") from None
     context.print(f"Moved {result.moved} message(s) from {dlq_name} to {queue_name} "
                   f"using the {result.method}." + (f" {result.note}." if result.note else ""))
     if result.failed or result.status not in ("COMPLETED",):
