@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from core.operations.redrive import MOVE_TASK, Redriver
-from tests.aws_fixtures import unique_name
+from tests.support.moto_server import unique_name
 from wizard.cli.redrive import main as redrive_main
 
 DLQ_ARN = "arn:aws:sqs:us-east-1:123456789012:events-dlq"

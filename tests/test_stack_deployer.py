@@ -28,7 +28,7 @@ from core.aws.deployer import (
 )
 from core.errors import StackDeployError
 from core.progress import Change, Notice, PlanItem, ProgressEvent, StackEventSeen, StackSettled
-from tests.aws_fixtures import unique_name
+from tests.support.moto_server import unique_name
 
 STACK = "port-aws"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/11111111-aaaa"
