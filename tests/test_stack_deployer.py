@@ -2,7 +2,7 @@
 
 Plain moto creates stacks synchronously, without resource events, and never rolls back, so
 streaming, rollback and recovery are scripted with the Stubber; the last section runs the
-real create/update/no-change on moto (tests/aws_fixtures.py) with tests/templates/.
+real create/update/no-change on moto (tests/support/moto_server.py) with tests/templates/.
 """
 
 from __future__ import annotations
