@@ -16,7 +16,7 @@ import pytest
 
 from core.emulator import PortEmulator
 from core.port.resources import load_blueprints
-from tests.aws_fixtures import unique_name
+from tests.support.moto_server import unique_name
 
 ANSWERS = Path(__file__).parent / "answers" / "full-install.yml"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

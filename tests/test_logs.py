@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from core.aws.clients import CLIENT_CONFIG
 from core.operations.logs import LogLine, LogTail, format_record, live_tail_client, log_group_arn, parse_since
-from tests.aws_fixtures import unique_name
+from tests.support.moto_server import unique_name
 from wizard.cli.logs import main as logs_main
 
 

@@ -9,7 +9,7 @@ from core.emulator import PortEmulator
 from core.errors import PortApiError, PortAuthError
 from core.port.client import PortClient
 from core.port.retry import Backoff
-from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
+from tests.support.port import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 
 GOOD = PortCredentials(EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET)
 

@@ -14,7 +14,7 @@ from botocore.stub import Stubber
 
 from core.operations.redrive import MOVE_TASK, Redriver
 from core.polling import Polling
-from tests.aws_fixtures import unique_name
+from tests.support.moto_server import unique_name
 from wizard.cli.redrive import main as redrive_main
 
 DLQ_ARN = "arn:aws:sqs:us-east-1:123456789012:events-dlq"

@@ -15,7 +15,7 @@ import pytest
 from core.lambda_code.inlining import load_template
 from core.resources import template_path
 from core.sandbox import moto_fidelity
-from tests.aws_fixtures import unique_name
+from tests.support.moto_server import unique_name
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 Plain moto creates stacks synchronously, without resource events, and never rolls back, so
 streaming, rollback and recovery are scripted with the Stubber; the last section runs the
-real create/update/no-change on moto (tests/aws_fixtures.py) with tests/templates/.
+real create/update/no-change on moto (tests/support/moto_server.py) with tests/templates/.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from core.aws.deployer import (
 from core.errors import StackDeployError
 from core.polling import Polling
 from core.progress import Change, Notice, PlanItem, ProgressEvent, StackEventSeen, StackSettled
-from tests.aws_fixtures import unique_name
+from tests.support.moto_server import unique_name
 
 STACK = "port-aws"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/11111111-aaaa"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
-import json
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,14 +42,10 @@ from core.progress import (
     StackSetSettled,
 )
 from core.resources import template_path
-from tests.aws_fixtures import unique_name
+from tests.support.moto_server import unique_name
+from tests.support.stackset import ADMIN, OTHER, TRUST_CLOUDFORMATION
 from wizard.cli.install import build_settings, run_console_install
 
-ADMIN = "123456789012"  # moto's default account: the administrator account here
-OTHER = "111111111111"
-TRUST_CLOUDFORMATION = json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "cloudformation.amazonaws.com"},
-    "Action": "sts:AssumeRole"}]})
 OFFLINE_ENV = {"PORT_CLIENT_ID": "id", "PORT_CLIENT_SECRET": "not-a-real-secret",
                "PORT_BASE_URL": "http://127.0.0.1:9"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -123,26 +118,6 @@ def test_failure_tolerance_and_max_concurrency_become_operation_preferences() ->
 
 
 # -- moto: self-managed installs end to end ------------------------------------------------
-
-@pytest.fixture
-def stackset_stack_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto names instance stacks "StackSet:<name>" and derives unnamed resources' names from
-    that, so the template's dead-letter queue (no QueueName, as on AWS) fails there. Patch
-    moto's name generation in this process (where the moto server runs), not the template."""
-    from moto.cloudformation import parsing
-
-    original = parsing.generate_resource_name
-    monkeypatch.setattr(parsing, "generate_resource_name",
-                        lambda kind, stack, logical: original(kind, stack.replace(":", "-"), logical))
-
-
-@pytest.fixture
-def stackset_roles(aws_client: Callable[..., Any]) -> None:
-    iam = aws_client("iam")
-    for name in (ADMIN_ROLE_NAME, EXECUTION_ROLE_NAME):
-        with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
-            iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST_CLOUDFORMATION)
-
 
 @pytest.fixture
 def stackset_env(port_env: dict[str, str], aws_endpoint: str) -> dict[str, str]:

@@ -2,55 +2,19 @@
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from core.aws.stacks import parse_list_parameter
 from core.emulator import PortEmulator
-from tests.aws_fixtures import unique_name
-from wizard.cli.install import run_console_install
+from tests.support.installed import Installed, run
+from tests.support.moto_server import unique_name
+from tests.support.port import PortClientFor
 from wizard.cli.status import main as status_main
-
-SOURCES = ("aws.ec2", "aws.s3", "aws.lambda")
-
-
-@dataclass
-class Installed:
-    """An install made by the real installer; `args` find it again from any command."""
-
-    env: dict[str, str]
-    stack_name: str
-    queue_name: str
-    function_name: str
-
-    @property
-    def args(self) -> list[str]:
-        return ["--stack-name", self.stack_name, "--queue-name", self.queue_name,
-                "--lambda-function-name", self.function_name]
-
-
-def install(port_env: dict[str, str], aws_endpoint: str) -> Installed:
-    """Run the real non-interactive install into moto and the emulator."""
-    env = {**port_env, "AWS_ENDPOINT_URL": aws_endpoint}
-    installed = Installed(env, unique_name("port-aws"), unique_name("events"), unique_name("forwarder"))
-    flags = {"stack_name": installed.stack_name, "queue_name": installed.queue_name,
-             "lambda_function_name": installed.function_name, "event_sources": ",".join(SOURCES)}
-    out, err = io.StringIO(), io.StringIO()
-    assert run_console_install(None, flags, env, out, err) == 0, err.getvalue()
-    return installed
-
-
-def run(main: Callable[..., int], argv: list[str], env: dict[str, str], **kwargs: Any
-        ) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(argv, environ=env, out=out, err=err, **kwargs)
-    return code, out.getvalue(), err.getvalue()
 
 
 def line_of(output: str, check: str) -> str:
@@ -62,11 +26,6 @@ def line_of(output: str, check: str) -> str:
             block += [more for more in lines[index + 1:index + 3] if more.startswith(" " * 9)]
             return "\n".join(block)
     raise AssertionError(f"no {check!r} line in:\n{output}")
-
-
-@pytest.fixture
-def installed(port_env: dict[str, str], aws_endpoint: str) -> Installed:
-    return install(port_env, aws_endpoint)
 
 
 @pytest.fixture
@@ -225,21 +184,3 @@ def test_event_sources_parameter_is_read_as_aws_and_moto_show_it(
     shown: str, expected: tuple[str, ...]
 ) -> None:
     assert parse_list_parameter(shown) == expected
-
-
-class PortClientFor:
-    """A PortClient logged in to the emulator (for arranging a broken install)."""
-
-    def __init__(self, emulator: PortEmulator) -> None:
-        from core.config.credentials import PortCredentials
-        from core.port.client import PortClient
-        from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
-
-        self._client = PortClient(emulator.base_url,
-                                  PortCredentials(EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET))
-
-    def __enter__(self) -> Any:
-        return self._client
-
-    def __exit__(self, *_exc: object) -> None:
-        self._client.close()

@@ -27,7 +27,7 @@ from core.operations.sync import MAX_BATCH_ITEMS, SyncProgress, batches, run_syn
 from core.port.client import PortClient
 from core.port.resources import load_blueprints
 from core.port.setup import PortSetup
-from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
+from tests.support.port import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 from wizard.cli.sync import main
 
 ACCOUNT = "123456789012"

@@ -16,9 +16,8 @@ from core.aws.stack_parameters import PARAMETER_NAMES, SECRET_PARAMETERS, SIGNAT
 from core.config.event_sources import DEFAULT_EVENT_SOURCES
 from core.lambda_code.inlining import forwarder_code, load_template, with_inline_code
 from core.resources import template_path
-from tests.aws_fixtures import unique_name
+from tests.support.moto_server import unique_name
 
-pytest_plugins = ["tests.aws_fixtures"]
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS..SQS..QueuePolicy:UserWarning")
 
 TEMPLATE_BODY_LIMIT = 51_200  # bytes, CloudFormation's limit for TemplateBody

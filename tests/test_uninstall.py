@@ -17,16 +17,12 @@ from core.errors import StackDeployError
 from core.operations.uninstall import Uninstaller
 from core.polling import Polling
 from core.progress import ProgressEvent, StackEventSeen, StackSettled
-from tests.test_status import Installed, PortClientFor, install, run
+from tests.support.installed import Installed, run
+from tests.support.port import PortClientFor
 from wizard.cli.uninstall import main as uninstall_main
 
 ALL_BLUEPRINTS = {"awsAccount", "s3Bucket", "ec2Instance", "ecsCluster", "rdsDbInstance",
                   "lambdaFunction", "sqsQueue", "eksCluster"}
-
-
-@pytest.fixture
-def installed(port_env: dict[str, str], aws_endpoint: str) -> Installed:
-    return install(port_env, aws_endpoint)
 
 
 def stack_exists(aws_client: Callable[..., Any], name: str) -> bool:

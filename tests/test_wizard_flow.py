@@ -13,9 +13,9 @@ from textual.widgets import Button, DataTable, Input
 
 from core.config.settings import InstallSettings
 from core.emulator import PortEmulator
-from tests.aws_fixtures import unique_name
-from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
-from tests.test_wizard_support import FAILURE_REASON, ScriptedBackend, seen, settle, type_into
+from tests.support.moto_server import unique_name
+from tests.support.port import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
+from tests.support.wizard import FAILURE_REASON, ScriptedBackend, seen, settle, type_into
 from wizard.app import WizardApp
 from wizard.backend import Backend
 from wizard.cli.install import build_settings

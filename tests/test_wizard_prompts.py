@@ -15,8 +15,8 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from core.emulator import PortEmulator
-from tests.aws_fixtures import unique_name
-from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
+from tests.support.moto_server import unique_name
+from tests.support.port import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 from wizard.cli import main as cli
 from wizard.cli import prompts
 from wizard.cli.prompts import CUSTOM_URL, QuestionaryAsker, ask_missing, complete_inputs, find_missing

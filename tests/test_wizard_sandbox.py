@@ -17,7 +17,7 @@ import pytest
 from textual.widgets import DataTable
 
 from core.sandbox.environment import SandboxEnvironment, SandboxOptions
-from tests.test_wizard_support import FakeSandbox, MemoryStore, ScriptedBackend, seen, settle
+from tests.support.wizard import FakeSandbox, MemoryStore, ScriptedBackend, seen, settle
 from wizard.app import WizardApp
 from wizard.backend import Backend
 from wizard.components import sandbox as sandbox_panel

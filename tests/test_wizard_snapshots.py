@@ -13,7 +13,7 @@ from typing import Any
 from textual.widgets import Input
 
 from core.config.settings import InstallSettings
-from tests.test_wizard_support import FakeSandbox, MemoryStore, ScriptedBackend, log_line, settle
+from tests.support.wizard import FakeSandbox, MemoryStore, ScriptedBackend, log_line, settle
 from wizard.app import WizardApp
 from wizard.state import WizardState
 

@@ -1,7 +1,7 @@
 """The wizard's StackSet step and a StackSet deploy, against moto and the Port emulator.
 
-moto runs self-managed StackSets in-process; tests/test_stackset.py's fixtures give it the
-StackSet roles and the instance-stack naming the template's unnamed queues need.
+moto runs self-managed StackSets in-process; the fixtures in tests/support/stackset.py give it
+the StackSet roles and the instance-stack naming the template's unnamed queues need.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import pytest
 from textual.widgets import DataTable
 
 from core.emulator import PortEmulator
-from tests.aws_fixtures import unique_name
-from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
-from tests.test_stackset import ADMIN, OTHER, stackset_roles, stackset_stack_names  # noqa: F401
-from tests.test_wizard_support import seen, settle, type_into
+from tests.support.moto_server import unique_name
+from tests.support.port import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
+from tests.support.stackset import ADMIN, OTHER
+from tests.support.wizard import seen, settle, type_into
 from wizard.app import WizardApp
 from wizard.backend import Backend
 from wizard.components.deploy import DeployScreen

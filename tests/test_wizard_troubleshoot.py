@@ -10,8 +10,8 @@ from typing import Any
 from textual.widgets import Input, Log
 
 from core.config.settings import InstallSettings
-from tests.aws_fixtures import unique_name
-from tests.test_wizard_support import ScriptedBackend, log_line, seen, settle
+from tests.support.moto_server import unique_name
+from tests.support.wizard import ScriptedBackend, log_line, seen, settle
 from wizard.app import WizardApp
 from wizard.backend import Backend
 from wizard.cli import troubleshoot as troubleshoot_command

@@ -1,4 +1,5 @@
-"""Helpers for the wizard's tests (no tests here): screen text, settling, a scripted backend."""
+"""Helpers for the wizard's tests: screen text, settling, typing, and scripted stand-ins for the
+backend, the state store and the sandbox."""
 
 from __future__ import annotations
 

@@ -1,10 +1,6 @@
 """Pytest plugin: a moto server standing in for AWS, and real boto3 clients pointed at it.
 
-Use from a test module (or the root conftest) with::
-
-    pytest_plugins = ["tests.aws_fixtures"]
-
-Fixtures:
+Registered for every test by tests/conftest.py (``pytest_plugins``). Fixtures:
 - ``moto_server`` (session): a running ``ThreadedMotoServer`` on 127.0.0.1, random port.
 - ``aws_endpoint`` (session): its base URL, ``http://127.0.0.1:<port>``.
 - ``aws_credentials`` (session): dummy credentials and region in the environment
