@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from core.aws.stackset import ADMIN_ROLE_NAME, EXECUTION_ROLE_NAME
+from core.aws.stackset_model import ADMIN_ROLE_NAME, EXECUTION_ROLE_NAME
 
 ADMIN = "123456789012"  # moto's default account: the administrator account here
 OTHER = "111111111111"

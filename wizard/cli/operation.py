@@ -2,7 +2,7 @@
 
 Each takes the install's settings flags (and `--answers`), so it finds the resources the
 install made. Port credentials come from PORT_CLIENT_ID / PORT_CLIENT_SECRET. The work is
-done by UI-free modules the wizard uses too: status_checks, log_tail, redrive, uninstall.
+done by UI-free modules the wizard uses too: core.operations (status, logs, redrive, uninstall).
 """
 
 from __future__ import annotations
