@@ -20,6 +20,7 @@ from core.progress import (
     StepFinished,
     StepStarted,
 )
+from core.url_checks import mask_url
 
 _PAST = {
     Change.CREATE: "created",
@@ -112,9 +113,3 @@ def print_summary(result: InstallResult, dry_run: bool, out: TextIO | None = Non
         print("Stack outputs:", file=out)
         for key, value in sorted(result.stack.outputs.items()):
             print(f"  {key}: {value}", file=out)
-
-
-def mask_url(url: str) -> str:
-    """Show an ingest URL with its key masked: https://ingest.getport.io/abcd****."""
-    head, _, key = url.rpartition("/")
-    return f"{head}/{key[:4]}{'*' * 8}" if key else url

@@ -7,15 +7,14 @@ environment or a prompt only.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from core.errors import InputError
 from core.event_sources import DEFAULT_EVENT_SOURCES, EVENT_SOURCES
+from core.url_checks import url_problem
 from core.webhook_ref import WebhookRef, parse_webhook
 
 DEFAULT_PORT_BASE_URL = "https://api.getport.io"
@@ -166,6 +165,7 @@ def validate(settings: InstallSettings) -> list[str]:
     """Every problem with the settings, each saying what is wrong and how to fix it."""
     problems: list[str] = []
     problems += _url_problems(settings.port_base_url)
+    problems += _endpoint_problems(settings.aws_endpoint_url)
     if not _REGION.match(settings.aws_region):
         problems.append(
             f"AWS region {settings.aws_region!r} is malformed; use a region code such as "
@@ -305,24 +305,14 @@ def _permission_problems(settings: InstallSettings) -> list[str]:
 
 
 def _url_problems(url: str) -> list[str]:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return [
-            f"Port base URL {url!r} is malformed; use https://api.getport.io (EU), "
-            "https://api.us.getport.io (US) or http://127.0.0.1:PORT for a local Port"
-        ]
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        return [
-            f"Port base URL {url!r} uses plain http to a remote host, which would send the "
-            "client secret in the clear; use https (plain http only for 127.0.0.1/localhost)"
-        ]
-    return []
+    problem = url_problem(url, "Port base URL", example="https://api.getport.io (EU), "
+                          "https://api.us.getport.io (US) or http://127.0.0.1:PORT for a local Port")
+    return [f"{problem} (--port-base-url)"] if problem else []
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def _endpoint_problems(url: str | None) -> list[str]:
+    if url is None:
+        return []
+    problem = url_problem(url, "AWS endpoint URL", example="http://127.0.0.1:4566 for a local AWS",
+                          remote_http=True)
+    return [f"{problem} (AWS_ENDPOINT_URL)"] if problem else []

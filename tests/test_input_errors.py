@@ -40,10 +40,10 @@ def write(tmp_path: Path, text: str) -> Path:
         ({"lambda_function_name": "bad name"}, "Lambda function name 'bad name' is invalid"),
         ({"stack_name": "1stack"}, "CloudFormation needs a letter first"),
         ({"webhook": "w" * 31}, "is 31 characters; Port allows at most 30"),
-        ({"webhook": "ftp://ingest.getport.io/abc"}, "--webhook takes one of: an identifier"),
+        ({"webhook": "ftp://ingest.getport.io/abc"}, "--webhook URL 'ftp://ingest.getport.io/abc*"),
         ({"webhook": "some/thing"}, "neither an identifier nor a URL"),
-        ({"port_base_url": "api.getport.io"}, "Port base URL 'api.getport.io' is malformed"),
-        ({"port_base_url": "http://api.getport.io"}, "would send the client secret in the clear"),
+        ({"port_base_url": "api.getport.io"}, "Port base URL 'api.getport.io' is not an http(s) URL"),
+        ({"port_base_url": "http://api.getport.io"}, "would send secrets in the clear"),
     ],
 )
 def test_bad_flag_is_named_with_its_fix_and_exit_2(flags: dict[str, object], expected: str) -> None:
