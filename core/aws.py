@@ -12,6 +12,7 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
+from core.aws_checks import region_problems
 from core.errors import AwsAccessError, InputError
 from core.settings import InstallSettings
 
@@ -28,14 +29,9 @@ def make_session(settings: InstallSettings) -> boto3.Session:
             "`aws configure list-profiles` (--aws-profile or AWS_PROFILE)"
         ) from None
     if not settings.aws_endpoint_url:
-        known = set(session.get_available_regions("cloudformation"))
-        known |= set(session.get_available_regions("cloudformation", partition_name="aws-us-gov"))
-        known |= set(session.get_available_regions("cloudformation", partition_name="aws-cn"))
-        if known and settings.aws_region not in known:
-            raise InputError(
-                f"AWS region {settings.aws_region!r} does not exist; use one of: "
-                + ", ".join(sorted(known)) + " (--aws-region)"
-            )
+        problems = region_problems([settings.aws_region], "--aws-region")
+        if problems:
+            raise InputError(problems)
     return session
 
 

@@ -154,11 +154,26 @@ class SettingsBuilder:
         return self
 
     def build(self) -> InstallSettings:
+        """The settings, or InputError with every problem, each naming the variable or answers
+        file its value came from; the AWS region and profile are checked to exist (offline)."""
         settings = InstallSettings(**self.values)
-        problems = validate(settings)
+        problems = _all_problems(settings)
         if problems:
-            raise InputError(problems)
+            raise InputError([self._with_origin(problem) for problem in problems])
         return settings
+
+    def _with_origin(self, problem: str) -> str:
+        for name, origin in self.origins.items():
+            if origin != "command line" and problem in _all_problems(InstallSettings(**{
+                    name: self.values[name]})):
+                return f"{origin}: {problem}"
+        return problem
+
+
+def _all_problems(settings: InstallSettings) -> list[str]:
+    from core.aws_checks import offline_aws_problems
+
+    return validate(settings) or offline_aws_problems(settings)
 
 
 def validate(settings: InstallSettings) -> list[str]:
