@@ -23,8 +23,14 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
-_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# The template's own limits (its AllowedPattern / MinValue / MaxValue; tests/test_template.py
+# ties them together): the queue name leaves room for the dead-letter queue's "-dlq".
+QUEUE_NAME_PATTERN = "^[A-Za-z0-9_-]{1,76}$"
+FUNCTION_NAME_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
+BATCH_SIZE_MAX = 100
+BATCHING_WINDOW_MAX = 60
+_QUEUE_NAME = re.compile(QUEUE_NAME_PATTERN)
+_FUNCTION_NAME = re.compile(FUNCTION_NAME_PATTERN)
 _PORT_IDENTIFIER = re.compile(r"^[A-Za-z0-9@_.+:=-]{1,100}$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _OU_ID = re.compile(r"^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$")
@@ -201,8 +207,8 @@ def validate(settings: InstallSettings) -> list[str]:
         )
     if not _QUEUE_NAME.match(settings.queue_name):
         problems.append(
-            f"queue name {settings.queue_name!r} is invalid: SQS allows 1-80 letters, digits, "
-            "hyphens and underscores (FIFO queues are not supported) (--queue-name)"
+            f"queue name {settings.queue_name!r} is invalid: use 1-76 letters, digits, hyphens and "
+            "underscores (the dead-letter queue adds -dlq; FIFO queues are not supported) (--queue-name)"
         )
     if not _FUNCTION_NAME.match(settings.lambda_function_name):
         problems.append(
@@ -218,14 +224,15 @@ def validate(settings: InstallSettings) -> list[str]:
         settings.webhook_ref  # noqa: B018 - parsing is the validation
     except InputError as error:
         problems += error.problems
-    max_batch = 10 if settings.batching_window_seconds == 0 else 10000
+    max_batch = 10 if settings.batching_window_seconds == 0 else BATCH_SIZE_MAX
     if not 1 <= settings.batch_size <= max_batch:
         problems.append(
             f"batch size {settings.batch_size} is out of range: 1-{max_batch} "
             "(above 10 needs a batching window of at least 1 second)"
         )
-    if not 0 <= settings.batching_window_seconds <= 300:
-        problems.append(f"batching window {settings.batching_window_seconds}s must be 0-300 seconds")
+    if not 0 <= settings.batching_window_seconds <= BATCHING_WINDOW_MAX:
+        problems.append(f"batching window {settings.batching_window_seconds}s must be "
+                        f"0-{BATCHING_WINDOW_MAX} seconds")
     if settings.log_retention_days not in LOG_RETENTION_DAYS:
         problems.append(
             f"log retention {settings.log_retention_days} days is not one CloudWatch allows: "

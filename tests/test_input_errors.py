@@ -35,7 +35,7 @@ def write(tmp_path: Path, text: str) -> Path:
         ({"aws_region": "useast1"}, "AWS region 'useast1' is malformed"),
         ({"event_sources": "aws.ec2,aws.dynamo"},
          "unknown event source(s): aws.dynamo; valid sources are aws.ec2"),
-        ({"queue_name": "q" * 81}, "SQS allows 1-80 letters"),
+        ({"queue_name": "q" * 77}, "use 1-76 letters"),
         ({"queue_name": "orders.fifo"}, "FIFO queues are not supported"),
         ({"lambda_function_name": "bad name"}, "Lambda function name 'bad name' is invalid"),
         ({"stack_name": "1stack"}, "CloudFormation needs a letter first"),
