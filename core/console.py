@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from typing import TextIO
 
@@ -106,8 +107,8 @@ def print_summary(result: InstallResult, dry_run: bool, out: TextIO | None = Non
     if result.deploy_command:
         print("\nPort is set up. Deploy the stack later with:", file=out)
         if result.webhook_env_file:
-            print(f"  . {result.webhook_env_file}   # webhook URL and secret, owner-readable only",
-                  file=out)
+            print(f"  . {shlex.quote(str(result.webhook_env_file))}   "
+                  "# webhook URL and secret, owner-readable only", file=out)
         print(f"  {result.deploy_command}", file=out)
     if result.stack and result.stack.outputs:
         print("Stack outputs:", file=out)
