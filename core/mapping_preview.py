@@ -9,14 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any, TextIO
 
+from core.errors import InputError
+from core.input_files import MAX_INPUT_BYTES, read_input_file
 from core.mapping_engine import EntityAction, MappingOutcome, evaluate_webhook_mappings
 from core.port_resources import load_app_config, mapping_kinds, webhook_mappings
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+MAX_DEPTH = 64  # AWS events nest a handful of levels; jq and the engine recurse
 
 
 class PreviewInputError(ValueError):
@@ -94,13 +96,39 @@ def _print_human(outcome: MappingOutcome, kinds: list[str], out: TextIO) -> None
 
 def _read_document(path: str) -> Any:
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PreviewInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        data = (sys.stdin.buffer.read(MAX_INPUT_BYTES + 1) if path == "-"
+                else read_input_file(path, "event file"))
+    except InputError as exc:
+        raise PreviewInputError(str(exc)) from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise PreviewInputError(f"{path} is larger than 1 MiB: an AWS event is at most 256 KiB")
     try:
-        return json.loads(text)
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PreviewInputError(f"{path} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+                                f"{exc.start}): pass an event saved as JSON") from None
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        raise PreviewInputError(f"{path} is nested too deeply: an AWS event has a few levels") from None
     except ValueError as exc:
         raise PreviewInputError(f"{path} is not valid JSON: {exc}") from None
+    if _depth(document) > MAX_DEPTH:
+        raise PreviewInputError(f"{path} is nested more than {MAX_DEPTH} levels deep: "
+                                "an AWS event has a few levels")
+    return document
+
+
+def _depth(document: Any) -> int:
+    """How deeply lists and objects nest (iteratively: no recursion limit to hit)."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def preview(path: str, as_json: bool, out: TextIO) -> int:
