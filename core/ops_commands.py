@@ -15,7 +15,13 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO
 
-from core.cli_flags import add_settings_flags, settings_flags
+from core.cli_flags import (
+    SETTINGS_FLAGS,
+    STACKSET_FLAGS,
+    add_settings_flags,
+    add_stackset_flags,
+    settings_flags,
+)
 from core.credentials import credentials_from
 from core.errors import InputError, WizardError, print_error
 from core.settings import InstallSettings
@@ -29,6 +35,8 @@ def _settings_parser() -> argparse.ArgumentParser:
         "lambda_function_name": "Lambda function name, used when the stack is gone",
         "event_sources": "comma-separated event sources the rule should match (default: the stack's own)",
     })
+    add_stackset_flags(parent, title="a StackSet install (the same StackSet flags as the install)",
+                       overrides={"stackset": "the install is a StackSet named --stack-name in --aws-region"})
     return parent
 
 
@@ -44,7 +52,7 @@ class Context:
                  out: TextIO, err: TextIO) -> None:
         from core.install_command import build_settings
 
-        flags = settings_flags(args)
+        flags = settings_flags(args, SETTINGS_FLAGS + STACKSET_FLAGS)
         self.settings: InstallSettings
         self.settings, secrets = build_settings(args.answers, flags, environ)
         self.credentials = credentials_from(environ, secrets)
@@ -77,6 +85,13 @@ def _confirm(context: Context, question: str, yes: bool, stdin: TextIO | None = 
     return stdin.readline().strip().lower() in ("y", "yes")
 
 
+def _note_stackset(context: Context, doing: str) -> None:
+    if context.settings.stackset:
+        from core.stackset import local_instance_note
+
+        print(f"note: {local_instance_note(context.settings, doing)}", file=context.err, flush=True)
+
+
 # -- status --------------------------------------------------------------------------------
 
 def status_main(argv: Sequence[str], environ: Mapping[str, str] | None = None,
@@ -89,21 +104,24 @@ def status_main(argv: Sequence[str], environ: Mapping[str, str] | None = None,
 
 def _status(context: Context, args: argparse.Namespace) -> int:
     from core.stackset import find_stackset
-    from core.status_checks import iter_checks
+    from core.status_checks import NOT_INSTALLED, iter_checks
 
     settings = context.settings
     stackset = find_stackset(settings)
     if stackset is not None:  # a StackSet install (--stackset): its instances, per account/region
         return _stackset_status(context, args, stackset[1])
     results = []
-    if not args.json:
-        context.print(f"Status of stack {settings.stack_name} in {settings.aws_region}:")
     width = 22
     chosen = tuple(settings.event_sources) if args.event_sources else None
     for result in iter_checks(settings, context.credentials, expected_sources=chosen):
         results.append(result)
         if args.json:
             continue
+        if result.figure == NOT_INSTALLED:  # nothing there: one line, not a list of failed checks
+            print(f"error: {result.detail}; {result.fix}", file=context.err)
+            return 1
+        if len(results) == 1:
+            context.print(f"Status of stack {settings.stack_name} in {settings.aws_region}:")
         context.print(f"  {result.label:<4}  {result.name:<{width}} {result.figure}")
         if not result.ok:
             if result.detail:
@@ -158,6 +176,7 @@ def _logs(context: Context, args: argparse.Namespace, stop: threading.Event | No
         since = parse_since(args.since)
     except ValueError as error:
         raise InputError(str(error)) from None
+    _note_stackset(context, "showing the logs of")
     aws = AwsClients(context.settings)
     try:
         installation = locate_installation(aws, context.settings)
@@ -208,6 +227,7 @@ def _redrive(context: Context, args: argparse.Namespace, stdin: TextIO | None) -
     from core.redrive import Redriver, dead_letter_count
     from core.status_checks import AWS_ERRORS, AwsClients, locate_installation
 
+    _note_stackset(context, "redriving")
     aws = AwsClients(context.settings)
     try:
         found = locate_installation(aws, context.settings)
