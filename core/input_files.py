@@ -20,7 +20,8 @@ MAX_INPUT_BYTES = 1024 * 1024
 PIPE_IDLE_SECONDS = 1.5
 """How long a pipe may stay silent before we give up (a named pipe nobody writes to)."""
 
-_pipe_contents: dict[tuple[int, int], bytes] = {}  # (device, inode) of a pipe -> what it held
+_pipe_contents: dict[tuple[int, int], bytes | InputError] = {}  # (device, inode) of a pipe -> what
+# it held, or why it could not be read: a pipe is read once per process, whoever asks again
 
 
 def read_input_file(path: str, what: str, *, limit: int = MAX_INPUT_BYTES,
@@ -41,8 +42,14 @@ def read_input_file(path: str, what: str, *, limit: int = MAX_INPUT_BYTES,
         if stat.S_ISFIFO(info.st_mode):
             key = (info.st_dev, info.st_ino)
             if key not in _pipe_contents:
-                _pipe_contents[key] = _read_pipe(descriptor, path, what, limit, idle_seconds)
-            return _pipe_contents[key]
+                try:
+                    _pipe_contents[key] = _read_pipe(descriptor, path, what, limit, idle_seconds)
+                except InputError as error:
+                    _pipe_contents[key] = error
+            content = _pipe_contents[key]
+            if isinstance(content, InputError):
+                raise InputError(content.problems)
+            return content
         kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a device or socket, not a regular file"
         raise InputError(f"{what} {path} is {kind}: pass the path of a file (at most {_size(limit)})")
     finally:
