@@ -538,16 +538,22 @@ def test_settled_event_lists_every_instance_for_the_console() -> None:
 
 # -- the status and uninstall commands on a StackSet install (moto) ---------------------------
 
-def test_status_and_uninstall_commands_find_a_stackset_install_by_its_name(
-        stackset_stack_names: None, aws_client: Callable[..., Any], aws_endpoint: str) -> None:
-    from core.ops_commands import status_main, uninstall_main
-
+def deployed_stackset(aws_client: Callable[..., Any]) -> InstallSettings:
+    """A self-managed StackSet in this account and another, us-east-1, deployed on moto."""
     settings = InstallSettings(stackset=True, accounts=(ADMIN, OTHER), regions=("us-east-1",),
                                stack_name=unique_name("set"), queue_name=unique_name("events"),
                                lambda_function_name=unique_name("forwarder"))
     StackSetDeployer(aws_client("cloudformation"), lambda _e: None, poll_seconds=0).deploy(
         StackSetConfig.from_settings(settings, ADMIN), template_path().read_text(),
         stack_parameters(settings, "https://ingest.example/key", ""))
+    return settings
+
+
+def test_status_and_uninstall_commands_find_a_stackset_install_by_its_name(
+        stackset_stack_names: None, aws_client: Callable[..., Any], aws_endpoint: str) -> None:
+    from core.ops_commands import status_main, uninstall_main
+
+    settings = deployed_stackset(aws_client)
     environ = {"AWS_ENDPOINT_URL": aws_endpoint}
     argv = ["--stack-name", settings.stack_name]
 
@@ -575,12 +581,7 @@ def test_every_command_takes_the_flags_the_stackset_was_installed_with(
     from core.ops_commands import logs_main, redrive_main, status_main, uninstall_main
     from core.sync import main as sync_main
 
-    settings = InstallSettings(stackset=True, accounts=(ADMIN, OTHER), regions=("us-east-1",),
-                               stack_name=unique_name("set"), queue_name=unique_name("events"),
-                               lambda_function_name=unique_name("forwarder"))
-    StackSetDeployer(aws_client("cloudformation"), lambda _e: None, poll_seconds=0).deploy(
-        StackSetConfig.from_settings(settings, ADMIN), template_path().read_text(),
-        stack_parameters(settings, "https://ingest.example/key", ""))
+    settings = deployed_stackset(aws_client)
     environ = {**port_env, "AWS_ENDPOINT_URL": aws_endpoint}
     install_argv = ["--stackset", "--accounts", f"{ADMIN},{OTHER}", "--regions", "us-east-1",
                     "--stack-name", settings.stack_name, "--queue-name", settings.queue_name,
