@@ -154,3 +154,23 @@ def test_no_enrich_flag_turns_event_enrichment_off_in_the_stack(argv: list[str],
     args = build_parser().parse_args(argv)
     settings, _secrets = build_settings(None, {name: getattr(args, name) for name in INSTALL_FLAGS}, {})
     assert stack_parameters(settings, "https://ingest.example/key", "")["EnableEnrichment"] == enriched
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://ingest.getport.io/AbCdEf123", "https://ingest.getport.io/AbCd********"),
+    ("https://ingest.getport.io/AbCdEf123/", "https://ingest.getport.io/AbCd********"),
+    ("https://ingest.getport.io/AbCdEf123//?token=x#y", "https://ingest.getport.io/AbCd********"),
+    ("https://me:pw@ingest.getport.io/AbCdEf123", "https://ingest.getport.io/AbCd********"),
+    ("http://127.0.0.1:8080/AbCdEf123", "http://127.0.0.1:8080/AbCd********"),
+    ("http://[::1]:8080/AbCdEf123", "http://[::1]:8080/AbCd********"),
+])
+def test_ingest_url_key_is_masked_however_the_url_ends(url: str, shown: str) -> None:
+    from core.console import print_summary
+    from core.install import InstallResult
+    from core.port_setup import WebhookTarget
+    from core.url_checks import mask_url
+
+    assert mask_url(url) == shown
+    out = io.StringIO()
+    print_summary(InstallResult(webhook=WebhookTarget(url=url)), False, out)
+    assert "AbCdEf123" not in out.getvalue() and ":pw@" not in out.getvalue()
