@@ -83,6 +83,8 @@ CASES: list[Case] = [
     case("names: stack name", "--stack-name 1stack --dry-run", "CloudFormation needs a letter first"),
     case("names: batch size over the template's 100", "--answers {batch} --dry-run",
          "batch size 101 is out of range: 1-100"),
+    case("credentials: missing (no terminal to ask)", "--aws-region eu-west-1",
+         "PORT_CLIENT_ID, PORT_CLIENT_SECRET are missing", PORT_CLIENT_ID=None, PORT_CLIENT_SECRET=None),
     case("event sources: unknown", "--event-sources aws.ec2,aws.dynamo --port-only",
          "unknown event source(s): aws.dynamo"),
     case("StackSet: region does not exist",
