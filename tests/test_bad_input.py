@@ -80,6 +80,8 @@ CASES: list[Case] = [
     case("names: 77-character queue (--port-only)", f"--queue-name {LONG} --port-only", "use 1-76 letters"),
     case("names: 65-character function", f"--lambda-function-name {'f' * 65} --dry-run",
          "Lambda function name"),
+    case("names: a 100k-character stack name", f"--stack-name {'s' * 100_000} --dry-run",
+         "characters left out)"),
     case("names: stack name", "--stack-name 1stack --dry-run", "CloudFormation needs a letter first"),
     case("names: batch size over the template's 100", "--answers {batch} --dry-run",
          "batch size 101 is out of range: 1-100"),
