@@ -301,6 +301,10 @@ def test_answers_from_process_substitution_are_read_once_and_used(
     assert re.search(r"stack\s+from-the-pipe", done.stdout), done.stdout
 
 
+def _short(argument: str) -> str:
+    return argument if len(argument) <= 80 else f"{argument[:8]}...({len(argument)} characters)"
+
+
 def print_table() -> None:
     """The closing note's table: each input, its exit code and the line it printed."""
     import tempfile
@@ -320,8 +324,8 @@ def print_table() -> None:
             print("|---|---|---|---|---|")
             for item in CASES:
                 outcome = run_case(item, inputs, env)
-                shown = " ".join(argument if argument.startswith("{pipe:") else argument.format(**inputs)
-                                 for argument in item.argv).replace(str(directory) + "/", "")
+                arguments = (a if a.startswith("{pipe:") else a.format(**inputs) for a in item.argv)
+                shown = " ".join(map(_short, arguments)).replace(str(directory) + "/", "")
                 if item.env:
                     shown = " ".join(f"{k}={v}" for k, v in item.env.items()) + " " + shown
                 line = outcome.err.strip().replace("|", "\\|").replace("\n", " / ")
