@@ -1,6 +1,6 @@
 """Every class of bad input: exit 2, one line on stderr, no traceback, within 2 s, no request.
 
-Each case runs the real console entry point (`wizard.cli.main`) in-process with Port
+Each case runs the real console entry point (`wizard.cli.main.main`) in-process with Port
 pointing at the emulator and AWS at moto's server, so any request it made would show in
 the emulator's log or moto's recorder: both must stay empty. The same table prints as
 the issue's closing note with `python -m tests.test_bad_input`.
@@ -199,7 +199,7 @@ class Outcome:
 
 def run_case(item: Case, inputs: dict[str, str], base_env: dict[str, str]) -> Outcome:
     """Run one case in this process with its environment; pipes are made fresh."""
-    from wizard.cli import main
+    from wizard.cli.main import main
 
     pipes: list[int] = []
     argv = []

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from core.emulator import PortEmulator
-from core.port_resources import load_blueprints
+from core.port.resources import load_blueprints
 from tests.aws_fixtures import unique_name
 
 ANSWERS = Path(__file__).parent / "answers" / "full-install.yml"
@@ -192,8 +192,8 @@ def test_missing_aws_credentials_fail_before_port_is_touched(
     "",
 ])
 def test_port_only_env_file_sources_to_the_exact_values_and_runs_nothing(tmp_path: Path, value: str) -> None:
-    from core.install import write_webhook_env
-    from core.port_setup import WebhookTarget
+    from core.operations.install import write_webhook_env
+    from core.port.setup import WebhookTarget
 
     env_file = write_webhook_env(tmp_path / "port-aws-webhook.env", WebhookTarget(url=value, secret=value))
     shown = subprocess.run(

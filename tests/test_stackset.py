@@ -23,7 +23,7 @@ from botocore.stub import ANY, Stubber
 
 from core.emulator import PortEmulator
 from core.errors import AwsAccessError, StackDeployError
-from core.install_command import build_settings, run_console_install
+from wizard.cli.install import build_settings, run_console_install
 from core.progress import (
     Change,
     Notice,
@@ -33,9 +33,9 @@ from core.progress import (
     StackSetSettled,
 )
 from core.resources import template_path
-from core.settings import InstallSettings
-from core.stack_parameters import stack_parameters
-from core.stackset import (
+from core.config.settings import InstallSettings
+from core.aws.stack_parameters import stack_parameters
+from core.aws.stackset import (
     ADMIN_ROLE_NAME,
     EXECUTION_ROLE_NAME,
     StackSetConfig,
@@ -44,7 +44,7 @@ from core.stackset import (
     description,
     stackset_status,
 )
-from core.stackset_permissions import (
+from core.aws.stackset_permissions import (
     CallerIdentity,
     check_self_managed,
     check_service_managed,
@@ -529,7 +529,7 @@ def test_moto_without_describe_organizations_access_says_could_not_check(
 
 
 def test_settled_event_lists_every_instance_for_the_console() -> None:
-    from core.console import ConsoleReporter
+    from wizard.cli.render import ConsoleReporter
 
     out = io.StringIO()
     ConsoleReporter(out)(StackSetSettled(NAME, Change.NO_CHANGE, True, (f"{OTHER}/us-east-1: CURRENT",)))
@@ -551,7 +551,7 @@ def deployed_stackset(aws_client: Callable[..., Any]) -> InstallSettings:
 
 def test_status_and_uninstall_commands_find_a_stackset_install_by_its_name(
         stackset_stack_names: None, aws_client: Callable[..., Any], aws_endpoint: str) -> None:
-    from core.ops_commands import status_main, uninstall_main
+    from wizard.cli.ops import status_main, uninstall_main
 
     settings = deployed_stackset(aws_client)
     environ = {"AWS_ENDPOINT_URL": aws_endpoint}
@@ -578,8 +578,8 @@ def test_every_command_takes_the_flags_the_stackset_was_installed_with(
         aws_endpoint: str) -> None:
     """The install's own command line with only the verb changed: status, logs, redrive, sync
     and uninstall accept it (logs/redrive/sync act on this account's instance and say so)."""
-    from core.ops_commands import logs_main, redrive_main, status_main, uninstall_main
-    from core.sync import main as sync_main
+    from wizard.cli.ops import logs_main, redrive_main, status_main, uninstall_main
+    from core.operations.sync import main as sync_main
 
     settings = deployed_stackset(aws_client)
     environ = {**port_env, "AWS_ENDPOINT_URL": aws_endpoint}

@@ -14,17 +14,17 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from core.event_sources import DEFAULT_EVENT_SOURCES
+from core.config.event_sources import DEFAULT_EVENT_SOURCES
 from core.resources import template_path
-from core.settings import (
+from core.config.settings import (
     FUNCTION_NAME_PATTERN,
     LOG_RETENTION_DAYS,
     QUEUE_NAME_PATTERN,
     InstallSettings,
     validate,
 )
-from core.stack_parameters import PARAMETER_NAMES, SECRET_PARAMETERS, SIGNATURE_HEADER, stack_parameters
-from core.template_code import forwarder_code, load_template, with_inline_code
+from core.aws.stack_parameters import PARAMETER_NAMES, SECRET_PARAMETERS, SIGNATURE_HEADER, stack_parameters
+from core.lambda_code.inlining import forwarder_code, load_template, with_inline_code
 from tests.aws_fixtures import unique_name
 
 pytest_plugins = ["tests.aws_fixtures"]
@@ -62,7 +62,7 @@ def test_inline_code_is_exactly_core_forwarder() -> None:
 def test_inline_code_runs_as_one_file_with_the_describers_appended(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """In the Lambda there is no `core` package: index.py alone must define everything."""
-    monkeypatch.setitem(sys.modules, "core.describers", None)  # importing it now fails
+    monkeypatch.setitem(sys.modules, "core.lambda_code.describers", None)  # importing it now fails
     index = types.ModuleType("index")
     exec(compile(forwarder_code(), "index.py", "exec"), index.__dict__)  # noqa: S102
     event = {"detail-type": "EC2 Instance State-change Notification",

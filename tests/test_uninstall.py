@@ -13,10 +13,10 @@ from botocore.stub import Stubber
 
 from core.emulator import PortEmulator
 from core.errors import StackDeployError
-from core.ops_commands import uninstall_main
+from wizard.cli.ops import uninstall_main
 from core.progress import ProgressEvent, StackEventSeen, StackSettled
-from core.settings import InstallSettings
-from core.uninstall import Uninstaller
+from core.config.settings import InstallSettings
+from core.operations.uninstall import Uninstaller
 from tests.test_status import Installed, PortClientFor, install, run
 
 ALL_BLUEPRINTS = {"awsAccount", "s3Bucket", "ec2Instance", "ecsCluster", "rdsDbInstance",

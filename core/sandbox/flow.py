@@ -22,7 +22,7 @@ from core.sandbox import moto_fidelity
 from core.sandbox.counters import CounterSnapshot, HopCounters
 from core.sandbox.events import EventPlan, PlannedEvent
 from core.sandbox.runner import QueueRunner, RunnerOptions, discover
-from core.settings import InstallSettings
+from core.config.settings import InstallSettings
 
 PENDING, CHANGED, REJECTED, DEAD_LETTERED, NO_EFFECT = (
     "pending", "entity change", "rejected by filters", "dead-lettered", "no effect")

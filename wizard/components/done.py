@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from core.progress import Change
-from core.url_checks import mask_url
+from core.config.url_checks import mask_url
 from wizard import messages
 from wizard.backend import explain
 from wizard.components.base import StepScreen, status_text
