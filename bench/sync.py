@@ -25,11 +25,11 @@ import boto3  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
 from core.config.credentials import PortCredentials  # noqa: E402 - needs the checkout on sys.path
+from core.config.settings import InstallSettings  # noqa: E402
 from core.emulator import PortEmulator  # noqa: E402
+from core.operations.sync import run_sync  # noqa: E402
 from core.port.client import PortClient  # noqa: E402
 from core.port.setup import PortSetup  # noqa: E402
-from core.config.settings import InstallSettings  # noqa: E402
-from core.operations.sync import run_sync  # noqa: E402
 
 REGION = "us-east-1"
 CREDENTIALS = PortCredentials("bench-client", "bench-secret")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from wizard.cli.install import build_settings, run_console_install
 from core.config.webhook_ref import parse_webhook
+from wizard.cli.install import build_settings, run_console_install
 
 # No Port or AWS is running on these: any request would fail differently than with exit 2.
 ENV = {"PORT_CLIENT_ID": "id", "PORT_CLIENT_SECRET": "not-a-real-secret",
@@ -165,10 +165,10 @@ def test_no_enrich_flag_turns_event_enrichment_off_in_the_stack(argv: list[str],
     ("http://[::1]:8080/AbCdEf123", "http://[::1]:8080/AbCd********"),
 ])
 def test_ingest_url_key_is_masked_however_the_url_ends(url: str, shown: str) -> None:
-    from wizard.cli.render import print_summary
+    from core.config.url_checks import mask_url
     from core.operations.install import InstallResult
     from core.port.setup import WebhookTarget
-    from core.config.url_checks import mask_url
+    from wizard.cli.render import print_summary
 
     assert mask_url(url) == shown
     out = io.StringIO()

@@ -16,8 +16,8 @@ from botocore.exceptions import ClientError
 
 from core.aws.clients import CLIENT_CONFIG
 from core.operations.logs import LogLine, LogTail, format_record, live_tail_client, log_group_arn, parse_since
-from wizard.cli.ops import logs_main
 from tests.aws_fixtures import unique_name
+from wizard.cli.ops import logs_main
 
 
 def forwarder_line(message_id: str, result: str = "forwarded", status: int | None = 200,

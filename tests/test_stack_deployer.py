@@ -18,9 +18,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from core.errors import StackDeployError
 from core.aws.deploy_command import render_deploy_command, secret_variable
-from core.progress import Change, Notice, PlanItem, ProgressEvent, StackEventSeen, StackSettled
 from core.aws.deployer import (
     NO_CHANGE_STATUS,
     TEMPLATE_BODY_LIMIT,
@@ -28,6 +26,8 @@ from core.aws.deployer import (
     StackDeployer,
     check_template_size,
 )
+from core.errors import StackDeployError
+from core.progress import Change, Notice, PlanItem, ProgressEvent, StackEventSeen, StackSettled
 from tests.aws_fixtures import unique_name
 
 STACK = "port-aws"

@@ -9,8 +9,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from core.progress import StackEventSeen
 from core.aws.stack_events import StackEventStream, first_failure
+from core.progress import StackEventSeen
 
 STACK = "port-aws"
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/port-aws/6b7c9e50-0000-0000-0000-000000000001"

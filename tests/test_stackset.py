@@ -21,19 +21,6 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from core.emulator import PortEmulator
-from core.errors import AwsAccessError, StackDeployError
-from wizard.cli.install import build_settings, run_console_install
-from core.progress import (
-    Change,
-    Notice,
-    ProgressEvent,
-    StackSetInstanceUpdate,
-    StackSetOperationUpdate,
-    StackSetSettled,
-)
-from core.resources import template_path
-from core.config.settings import InstallSettings
 from core.aws.stack_parameters import stack_parameters
 from core.aws.stackset import (
     ADMIN_ROLE_NAME,
@@ -50,7 +37,20 @@ from core.aws.stackset_permissions import (
     check_service_managed,
     stackset_preflight,
 )
+from core.config.settings import InstallSettings
+from core.emulator import PortEmulator
+from core.errors import AwsAccessError, StackDeployError
+from core.progress import (
+    Change,
+    Notice,
+    ProgressEvent,
+    StackSetInstanceUpdate,
+    StackSetOperationUpdate,
+    StackSetSettled,
+)
+from core.resources import template_path
 from tests.aws_fixtures import unique_name
+from wizard.cli.install import build_settings, run_console_install
 
 ADMIN = "123456789012"  # moto's default account: the administrator account here
 OTHER = "111111111111"
@@ -578,8 +578,8 @@ def test_every_command_takes_the_flags_the_stackset_was_installed_with(
         aws_endpoint: str) -> None:
     """The install's own command line with only the verb changed: status, logs, redrive, sync
     and uninstall accept it (logs/redrive/sync act on this account's instance and say so)."""
-    from wizard.cli.ops import logs_main, redrive_main, status_main, uninstall_main
     from core.operations.sync import main as sync_main
+    from wizard.cli.ops import logs_main, redrive_main, status_main, uninstall_main
 
     settings = deployed_stackset(aws_client)
     environ = {**port_env, "AWS_ENDPOINT_URL": aws_endpoint}

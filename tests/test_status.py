@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from core.aws.stacks import parse_list_parameter
 from core.emulator import PortEmulator
+from tests.aws_fixtures import unique_name
 from wizard.cli.install import run_console_install
 from wizard.cli.ops import status_main
-from core.aws.stacks import parse_list_parameter
-from tests.aws_fixtures import unique_name
 
 SOURCES = ("aws.ec2", "aws.s3", "aws.lambda")
 

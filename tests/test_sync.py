@@ -18,15 +18,15 @@ from typing import Any
 
 import pytest
 
-from core.lambda_code import forwarder
 from core.config.credentials import PortCredentials
-from core.emulator import PortEmulator
 from core.config.event_sources import DEFAULT_EVENT_SOURCES
+from core.config.settings import InstallSettings
+from core.emulator import PortEmulator
+from core.lambda_code import forwarder
+from core.operations.sync import MAX_BATCH_ITEMS, SyncProgress, batches, main, run_sync
 from core.port.client import PortClient
 from core.port.resources import load_blueprints
 from core.port.setup import PortSetup
-from core.config.settings import InstallSettings
-from core.operations.sync import MAX_BATCH_ITEMS, SyncProgress, batches, main, run_sync
 from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 
 ACCOUNT = "123456789012"

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
+from core.aws.stack_parameters import PARAMETER_NAMES, SECRET_PARAMETERS, SIGNATURE_HEADER, stack_parameters
 from core.config.event_sources import DEFAULT_EVENT_SOURCES
-from core.resources import template_path
 from core.config.settings import (
     FUNCTION_NAME_PATTERN,
     LOG_RETENTION_DAYS,
@@ -23,8 +23,8 @@ from core.config.settings import (
     InstallSettings,
     validate,
 )
-from core.aws.stack_parameters import PARAMETER_NAMES, SECRET_PARAMETERS, SIGNATURE_HEADER, stack_parameters
 from core.lambda_code.inlining import forwarder_code, load_template, with_inline_code
+from core.resources import template_path
 from tests.aws_fixtures import unique_name
 
 pytest_plugins = ["tests.aws_fixtures"]

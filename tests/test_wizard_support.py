@@ -12,6 +12,7 @@ from typing import Any
 from rich.console import Console
 
 from core.config.credentials import PortCredentials
+from core.config.settings import InstallSettings
 from core.errors import PortAuthError, StackDeployError
 from core.operations.install import InstallFailed, InstallResult
 from core.operations.logs import LogLine, format_record
@@ -26,7 +27,6 @@ from core.progress import (
 )
 from core.sandbox.counters import CounterSnapshot
 from core.sandbox.flow import EntityRow
-from core.config.settings import InstallSettings
 from wizard.backend import (
     AwsIdentity,
     HopCheck,

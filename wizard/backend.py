@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.config.credentials import PortCredentials
+from core.config.settings import InstallSettings
 from core.errors import AwsAccessError, WizardError
 from core.progress import Change, Notice, PlanItem, ProgressEvent, Reporter
-from core.config.settings import InstallSettings
 
 # What the install does in AWS, checked with IAM policy simulation before deploying.
 REQUIRED_ACTIONS: tuple[str, ...] = (
@@ -217,11 +217,11 @@ class Backend:
         import botocore.exceptions
 
         from core.aws.clients import explain_aws_error
+        from core.aws.deployer import StackDeployer
+        from core.aws.stack_parameters import stack_parameters
         from core.operations.install import PLACEHOLDER_WEBHOOK_URL
         from core.port.setup import PortSetup
         from core.resources import template_path
-        from core.aws.deployer import StackDeployer
-        from core.aws.stack_parameters import stack_parameters
 
         settings = self.settings(settings)
         result = ReviewResult()
@@ -264,11 +264,11 @@ class Backend:
     def _review_stackset(self, settings: InstallSettings, outcome: Any, result: ReviewResult) -> ReviewResult:
         """The StackSet's plan (permission checks, then read-only calls), as `--dry-run` shows it."""
         from core.aws.clients import make_client, make_session
-        from core.operations.install import PLACEHOLDER_WEBHOOK_URL
-        from core.resources import template_path
         from core.aws.stack_parameters import stack_parameters
         from core.aws.stackset import plan_stackset
         from core.aws.stackset_permissions import stackset_preflight
+        from core.operations.install import PLACEHOLDER_WEBHOOK_URL
+        from core.resources import template_path
 
         collected: list[ProgressEvent] = []
         session = make_session(settings)

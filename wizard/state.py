@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from core.config.answers import dump_answers, load_answers
-from core.errors import InputError
 from core.config.event_sources import DEFAULT_EVENT_SOURCES
 from core.config.settings import DEFAULT_PORT_BASE_URL, InstallSettings, SettingsBuilder, validate
+from core.errors import InputError
 
 PORT_REGIONS: dict[str, str] = {
     "eu": DEFAULT_PORT_BASE_URL,

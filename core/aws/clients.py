@@ -13,8 +13,8 @@ import botocore.exceptions
 from botocore.config import Config
 
 from core.config.aws_checks import region_problems
-from core.errors import AwsAccessError, InputError
 from core.config.settings import InstallSettings
+from core.errors import AwsAccessError, InputError
 
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5},
                        connect_timeout=10, read_timeout=60)

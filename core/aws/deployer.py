@@ -15,11 +15,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from core.errors import StackDeployError
 from core.aws.deploy_command import CAPABILITIES, render_deploy_command
-from core.progress import Change, Notice, PlanItem, Reporter, StackSettled
 from core.aws.stack_events import StackEventStream
 from core.aws.stacks import compare_parameters, describe_stack, same_template
+from core.errors import StackDeployError
+from core.progress import Change, Notice, PlanItem, Reporter, StackSettled
 
 __all__ = [
     "NO_CHANGE_STATUS",

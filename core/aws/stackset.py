@@ -32,8 +32,12 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from core.aws.clients import explain_aws_error, make_client, make_session
-from core.errors import StackDeployError
 from core.aws.deploy_command import CAPABILITIES
+from core.aws.deployer import check_template_size
+from core.aws.stack_parameters import SECRET_PARAMETERS
+from core.aws.stacks import compare_parameters, same_template
+from core.config.settings import InstallSettings, count_or_percentage
+from core.errors import StackDeployError
 from core.progress import (
     Change,
     Notice,
@@ -43,10 +47,6 @@ from core.progress import (
     StackSetOperationUpdate,
     StackSetSettled,
 )
-from core.config.settings import InstallSettings, count_or_percentage
-from core.aws.deployer import check_template_size
-from core.aws.stack_parameters import SECRET_PARAMETERS
-from core.aws.stacks import compare_parameters, same_template
 
 ADMIN_ROLE_NAME = "AWSCloudFormationStackSetAdministrationRole"
 EXECUTION_ROLE_NAME = "AWSCloudFormationStackSetExecutionRole"

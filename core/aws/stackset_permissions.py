@@ -24,10 +24,10 @@ from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
 from core.aws.clients import CLIENT_CONFIG, explain_aws_error, make_client
+from core.aws.stackset import ADMIN_ROLE_NAME, EXECUTION_ROLE_NAME, StackSetConfig
+from core.config.settings import InstallSettings
 from core.errors import AwsAccessError
 from core.progress import Notice, Reporter
-from core.config.settings import InstallSettings
-from core.aws.stackset import ADMIN_ROLE_NAME, EXECUTION_ROLE_NAME, StackSetConfig
 
 SELF_MANAGED_DOC = ("AWS CloudFormation User Guide, 'Grant self-managed permissions': "
                     "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/"

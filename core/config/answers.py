@@ -15,9 +15,9 @@ import yaml
 
 from core.config.answers_file import compose_answers, construct_value
 from core.config.credentials import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE, WEBHOOK_SECRET_VARIABLE
-from core.errors import InputError
 from core.config.input_files import read_input_file
 from core.config.settings import SETTING_NAMES, InstallSettings
+from core.errors import InputError
 
 # answers-file keys that would hold a secret -> the environment variable to use instead
 SECRET_KEYS: dict[str, str] = {

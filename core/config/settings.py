@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.errors import InputError
 from core.config.event_sources import DEFAULT_EVENT_SOURCES, EVENT_SOURCES
 from core.config.url_checks import url_problem
 from core.config.webhook_ref import WebhookRef, parse_webhook
+from core.errors import InputError
 
 DEFAULT_PORT_BASE_URL = "https://api.getport.io"
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from core.errors import InputError
 from core.config.url_checks import mask_url, url_problem
+from core.errors import InputError
 
 WEBHOOK_IDENTIFIER_MAX = 30
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9@_.:=-]+$")

@@ -17,7 +17,12 @@ from pathlib import Path
 import botocore.exceptions
 
 from core.aws.clients import explain_aws_error, make_client, make_session
+from core.aws.deployer import StackDeployer, render_deploy_command
+from core.aws.stack_parameters import stack_parameters
+from core.aws.stackset import deploy_stackset, plan_stackset
+from core.aws.stackset_permissions import stackset_preflight
 from core.config.credentials import PortCredentials, require_credentials
+from core.config.settings import InstallSettings
 from core.errors import WizardError
 from core.port.client import PortClient
 from core.port.setup import PortOutcome, PortSetup, WebhookTarget
@@ -32,11 +37,6 @@ from core.progress import (
     StepFinished,
 )
 from core.resources import template_path
-from core.config.settings import InstallSettings
-from core.aws.deployer import StackDeployer, render_deploy_command
-from core.aws.stack_parameters import stack_parameters
-from core.aws.stackset import deploy_stackset, plan_stackset
-from core.aws.stackset_permissions import stackset_preflight
 
 WEBHOOK_ENV_FILE = "port-aws-webhook.env"
 PLACEHOLDER_WEBHOOK_URL = "https://ingest.example/<created-by-this-install>"

@@ -20,14 +20,14 @@ from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
 from core.aws.clients import CLIENT_CONFIG, explain_aws_error, make_session
+from core.aws.stacks import describe_stack, parse_list_parameter
 from core.config.credentials import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE, PortCredentials
-from core.errors import PortApiError, WizardError
 from core.config.event_sources import EVENT_SOURCES
+from core.config.settings import InstallSettings
+from core.errors import PortApiError, WizardError
 from core.operations.logs import ERROR_PATTERN, LogTail, error_lines
 from core.port.client import PortClient
 from core.port.resources import load_blueprints
-from core.config.settings import InstallSettings
-from core.aws.stacks import describe_stack, parse_list_parameter
 
 AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ResponseParserError)
 HEALTHY_STACK_STATUSES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})

@@ -30,8 +30,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from core.lambda_code import describers, forwarder
 from core.aws.clients import CLIENT_CONFIG, explain_aws_error, make_session
+from core.aws.stack_parameters import SIGNATURE_HEADER
+from core.config.credentials import PortCredentials, credentials_from, require_credentials
+from core.config.settings import InstallSettings
+from core.errors import InputError, WizardError, print_error
+from core.lambda_code import describers, forwarder
+from core.port.client import PortClient
+from core.port.resources import webhook_mappings
+from core.port.setup import ingest_base_url
 from wizard.cli.flags import (
     SETTINGS_FLAGS,
     STACKSET_FLAGS,
@@ -39,13 +46,6 @@ from wizard.cli.flags import (
     add_stackset_flags,
     settings_flags,
 )
-from core.config.credentials import PortCredentials, credentials_from, require_credentials
-from core.errors import InputError, WizardError, print_error
-from core.port.client import PortClient
-from core.port.resources import webhook_mappings
-from core.port.setup import ingest_base_url
-from core.config.settings import InstallSettings
-from core.aws.stack_parameters import SIGNATURE_HEADER
 
 MAX_BATCH_ITEMS = 500  # Port's itemsToParse limit
 MAX_BATCH_BYTES = forwarder.MAX_BODY_BYTES - 4096  # room for the batch's own metadata

@@ -16,8 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.aws.clients import explain_aws_error
+from core.aws.stack_events import StackEventStream, is_noise
+from core.aws.stacks import describe_stack
 from core.config.credentials import PortCredentials, require_credentials
+from core.config.settings import InstallSettings
 from core.errors import PortApiError, StackDeployError
+from core.operations.status import AWS_ERRORS, AwsClients, blueprint_identifiers
 from core.port.client import PortClient
 from core.progress import (
     Change,
@@ -28,10 +32,6 @@ from core.progress import (
     StepFinished,
     StepStarted,
 )
-from core.config.settings import InstallSettings
-from core.aws.stack_events import StackEventStream, is_noise
-from core.aws.stacks import describe_stack
-from core.operations.status import AWS_ERRORS, AwsClients, blueprint_identifiers
 
 
 @dataclass

@@ -11,8 +11,8 @@ import json
 import sys
 from typing import Any, TextIO
 
-from core.errors import InputError
 from core.config.input_files import MAX_INPUT_BYTES, read_input_file
+from core.errors import InputError
 from core.port.mapping_engine import EntityAction, MappingOutcome, evaluate_webhook_mappings
 from core.port.resources import load_app_config, mapping_kinds, webhook_mappings
 

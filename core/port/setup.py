@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from core.port import resources as port_resources
-from core.port.desired_state import is_subset, merged_schema
-from core.errors import PortApiError
-from core.port.client import PortClient
-from core.progress import Change, PlanItem, Reporter, StepFinished, StepStarted
-from core.config.settings import InstallSettings
 from core.aws.stack_parameters import SIGNATURE_HEADER
+from core.config.settings import InstallSettings
+from core.errors import PortApiError
+from core.port import resources as port_resources
+from core.port.client import PortClient
+from core.port.desired_state import is_subset, merged_schema
+from core.progress import Change, PlanItem, Reporter, StepFinished, StepStarted
 
 INTEGRATION_APP_TYPE = "aws-serverless"
 INTEGRATION_VERSION = "0.1.0"

@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.config.credentials import PortCredentials
+from core.config.settings import InstallSettings, SettingsBuilder
 from core.sandbox.counters import CounterSnapshot
 from core.sandbox.events import PlannedEvent
 from core.sandbox.process_env import ProcessEnvironment
-from core.config.settings import InstallSettings, SettingsBuilder
 
 if TYPE_CHECKING:
     from core.sandbox.flow import EntityRow, SandboxFlow

@@ -18,11 +18,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from core.config.settings import InstallSettings
 from core.sandbox import moto_fidelity
 from core.sandbox.counters import CounterSnapshot, HopCounters
 from core.sandbox.events import EventPlan, PlannedEvent
 from core.sandbox.runner import QueueRunner, RunnerOptions, discover
-from core.config.settings import InstallSettings
 
 PENDING, CHANGED, REJECTED, DEAD_LETTERED, NO_EFFECT = (
     "pending", "entity change", "rejected by filters", "dead-lettered", "no effect")

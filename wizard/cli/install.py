@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import TextIO
 
 from core.config.answers import load_answers
-from wizard.cli.render import ConsoleReporter, print_summary
 from core.config.credentials import WEBHOOK_SECRET_VARIABLE, credentials_from
+from core.config.settings import InstallSettings, SettingsBuilder
 from core.errors import WizardError, print_error
 from core.operations.install import Installer, InstallFailed
-from core.config.settings import InstallSettings, SettingsBuilder
+from wizard.cli.render import ConsoleReporter, print_summary
 
 
 def build_settings(answers: str | None, flags: Mapping[str, object], environ: Mapping[str, str]

@@ -15,6 +15,9 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO
 
+from core.config.credentials import credentials_from
+from core.config.settings import InstallSettings
+from core.errors import InputError, WizardError, print_error
 from wizard.cli.flags import (
     SETTINGS_FLAGS,
     STACKSET_FLAGS,
@@ -22,9 +25,6 @@ from wizard.cli.flags import (
     add_stackset_flags,
     settings_flags,
 )
-from core.config.credentials import credentials_from
-from core.errors import InputError, WizardError, print_error
-from core.config.settings import InstallSettings
 
 
 def _settings_parser() -> argparse.ArgumentParser:
@@ -277,9 +277,9 @@ def uninstall_main(argv: Sequence[str], environ: Mapping[str, str] | None = None
 
 
 def _uninstall(context: Context, args: argparse.Namespace, stdin: TextIO | None) -> int:
-    from wizard.cli.render import ConsoleReporter
-    from core.progress import Change
     from core.operations.uninstall import Uninstaller
+    from core.progress import Change
+    from wizard.cli.render import ConsoleReporter
 
     uninstaller = Uninstaller(context.settings, context.credentials, ConsoleReporter(context.out),
                               remove_port_resources=args.remove_port_resources,
@@ -321,8 +321,8 @@ def _uninstall(context: Context, args: argparse.Namespace, stdin: TextIO | None)
 
 def _plan_stackset_delete(context: Context, plan: Any) -> Any:
     """A StackSet install: list its instances and the set in the plan (replacing "stack not found")."""
-    from core.progress import Change, PlanItem
     from core.aws.stackset import find_stackset
+    from core.progress import Change, PlanItem
 
     found = None if plan.stack_id else find_stackset(context.settings)
     if found is None:

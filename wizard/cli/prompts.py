@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from core.config.credentials import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE
-from core.errors import InputError
 from core.config.settings import DEFAULT_PORT_BASE_URL, ENVIRONMENT_SETTINGS, InstallSettings, validate
+from core.errors import InputError
 
 EXIT_MISSING = 2
 PORT_URLS = {

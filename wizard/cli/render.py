@@ -6,6 +6,7 @@ import shlex
 import sys
 from typing import TextIO
 
+from core.config.url_checks import mask_url
 from core.operations.install import InstallResult
 from core.progress import (
     Change,
@@ -21,7 +22,6 @@ from core.progress import (
     StepFinished,
     StepStarted,
 )
-from core.config.url_checks import mask_url
 
 _PAST = {
     Change.CREATE: "created",

@@ -56,10 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_headless(answers: str | None, flags: dict[str, object], events: int | None, timeout: float,
                  options: SandboxOptions, *, fail_ratio: float = 0.0, fail_seconds: float = 5.0,
                  out: TextIO | None = None, err: TextIO | None = None) -> int:
-    from wizard.cli.render import ConsoleReporter, print_summary
     from core.errors import WizardError
     from core.operations.install import Installer, InstallFailed
     from core.sandbox.environment import SandboxEnvironment
+    from wizard.cli.render import ConsoleReporter, print_summary
 
     out, err = out or sys.stdout, err or sys.stderr
     try:

@@ -36,8 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str], environ: Mapping[str, str] | None = None, interactive: bool | None = None
          ) -> int:
-    from core.errors import InputError, print_error
     from core.config.settings import SettingsBuilder
+    from core.errors import InputError, print_error
     from wizard.state import StateStore, WizardState
 
     environ = os.environ if environ is None else environ

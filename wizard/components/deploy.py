@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.widgets import Button, DataTable, Static
 from textual.worker import get_current_worker
 
+from core.aws.stack_events import STACK_RESOURCE_TYPE
 from core.config.credentials import PortCredentials
 from core.errors import AwsAccessError, InputError, PortApiError, PortAuthError, StackDeployError
 from core.progress import (
@@ -29,7 +30,6 @@ from core.progress import (
     StepFinished,
     StepStarted,
 )
-from core.aws.stack_events import STACK_RESOURCE_TYPE
 from wizard import messages
 from wizard.backend import DeployCancelled, explain
 from wizard.components.base import StepScreen

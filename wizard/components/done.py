@@ -13,8 +13,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
-from core.progress import Change
 from core.config.url_checks import mask_url
+from core.progress import Change
 from wizard import messages
 from wizard.backend import explain
 from wizard.components.base import StepScreen, status_text
