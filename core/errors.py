@@ -26,8 +26,20 @@ class InputError(WizardError):
     exit_code = ExitCode.BAD_INPUT
 
     def __init__(self, problems: list[str] | str) -> None:
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        self.problems = [_clipped(problem) for problem in ([problems] if isinstance(problems, str)
+                                                             else problems)]
         super().__init__("\n".join(self.problems))
+
+
+MAX_PROBLEM_CHARS = 1000
+
+
+def _clipped(problem: str) -> str:
+    """A problem that quotes a huge value (a 1 MiB name) keeps its start and its fix (the end)."""
+    if len(problem) <= MAX_PROBLEM_CHARS:
+        return problem
+    cut = len(problem) - 700
+    return f"{problem[:300]}...({cut} characters left out)...{problem[-400:]}"
 
 
 class PortApiError(WizardError):

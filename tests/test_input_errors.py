@@ -35,15 +35,15 @@ def write(tmp_path: Path, text: str) -> Path:
         ({"aws_region": "useast1"}, "AWS region 'useast1' is malformed"),
         ({"event_sources": "aws.ec2,aws.dynamo"},
          "unknown event source(s): aws.dynamo; valid sources are aws.ec2"),
-        ({"queue_name": "q" * 81}, "SQS allows 1-80 letters"),
+        ({"queue_name": "q" * 77}, "use 1-76 letters"),
         ({"queue_name": "orders.fifo"}, "FIFO queues are not supported"),
         ({"lambda_function_name": "bad name"}, "Lambda function name 'bad name' is invalid"),
         ({"stack_name": "1stack"}, "CloudFormation needs a letter first"),
         ({"webhook": "w" * 31}, "is 31 characters; Port allows at most 30"),
-        ({"webhook": "ftp://ingest.getport.io/abc"}, "--webhook takes one of: an identifier"),
+        ({"webhook": "ftp://ingest.getport.io/abc"}, "--webhook URL 'ftp://ingest.getport.io/abc*"),
         ({"webhook": "some/thing"}, "neither an identifier nor a URL"),
-        ({"port_base_url": "api.getport.io"}, "Port base URL 'api.getport.io' is malformed"),
-        ({"port_base_url": "http://api.getport.io"}, "would send the client secret in the clear"),
+        ({"port_base_url": "api.getport.io"}, "Port base URL 'api.getport.io' is not an http(s) URL"),
+        ({"port_base_url": "http://api.getport.io"}, "would send secrets in the clear"),
     ],
 )
 def test_bad_flag_is_named_with_its_fix_and_exit_2(flags: dict[str, object], expected: str) -> None:
@@ -154,3 +154,23 @@ def test_no_enrich_flag_turns_event_enrichment_off_in_the_stack(argv: list[str],
     args = build_parser().parse_args(argv)
     settings, _secrets = build_settings(None, {name: getattr(args, name) for name in INSTALL_FLAGS}, {})
     assert stack_parameters(settings, "https://ingest.example/key", "")["EnableEnrichment"] == enriched
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://ingest.getport.io/AbCdEf123", "https://ingest.getport.io/AbCd********"),
+    ("https://ingest.getport.io/AbCdEf123/", "https://ingest.getport.io/AbCd********"),
+    ("https://ingest.getport.io/AbCdEf123//?token=x#y", "https://ingest.getport.io/AbCd********"),
+    ("https://me:pw@ingest.getport.io/AbCdEf123", "https://ingest.getport.io/AbCd********"),
+    ("http://127.0.0.1:8080/AbCdEf123", "http://127.0.0.1:8080/AbCd********"),
+    ("http://[::1]:8080/AbCdEf123", "http://[::1]:8080/AbCd********"),
+])
+def test_ingest_url_key_is_masked_however_the_url_ends(url: str, shown: str) -> None:
+    from core.config.url_checks import mask_url
+    from core.operations.install import InstallResult
+    from core.port.setup import WebhookTarget
+    from wizard.cli.render import print_summary
+
+    assert mask_url(url) == shown
+    out = io.StringIO()
+    print_summary(InstallResult(webhook=WebhookTarget(url=url)), False, out)
+    assert "AbCdEf123" not in out.getvalue() and ":pw@" not in out.getvalue()

@@ -184,3 +184,21 @@ def test_missing_aws_credentials_fail_before_port_is_touched(
     assert result.returncode == 1
     assert "no AWS credentials found" in result.stderr
     assert port_writes(port_emulator) == []
+
+
+@pytest.mark.parametrize("value", [
+    "https://ingest.getport.io/abc'$(touch PWNED)'`touch PWNED`;touch PWNED",
+    "it's \"quoted\" $HOME \\ and\na newline",
+    "",
+])
+def test_port_only_env_file_sources_to_the_exact_values_and_runs_nothing(tmp_path: Path, value: str) -> None:
+    from core.operations.install import write_webhook_env
+    from core.port.setup import WebhookTarget
+
+    env_file = write_webhook_env(tmp_path / "port-aws-webhook.env", WebhookTarget(url=value, secret=value))
+    shown = subprocess.run(
+        ["bash", "-c", '. "$1" && printf "%s\\0%s" "$PORT_WEBHOOK_URL" "$PORT_WEBHOOK_SECRET"', "-",
+         str(env_file)], cwd=tmp_path, capture_output=True, text=True, timeout=10)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split("\0") == [value, value]
+    assert not (tmp_path / "PWNED").exists()

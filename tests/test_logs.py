@@ -145,6 +145,19 @@ def test_throttling_backs_off_and_loses_nothing(group: LogGroup) -> None:
     assert tail.throttled == 3
 
 
+def test_throttling_that_does_not_end_is_given_up_after_a_bounded_number_of_retries(
+        group: LogGroup) -> None:
+    waits: list[float] = []
+    tail = LogTail(ThrottledLogs(group.logs, times=1000), group.name, since_seconds=60,
+                   sleep=waits.append, max_throttled_retries=8)
+
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        tail.poll()
+
+    assert waits == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 20.0, 20.0]  # 71.5 s in all, then the error
+    assert tail.throttled == 8
+
+
 def environment(aws_endpoint: str) -> dict[str, str]:
     return {"AWS_ENDPOINT_URL": aws_endpoint}
 

@@ -10,6 +10,7 @@ compared with the expectation.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -133,6 +134,41 @@ def test_redelivered_event_is_reported_as_duplicate(port: PortSession) -> None:
     port.ingest(forwarded(case, message_id="first"))
     port.ingest(forwarded(case, message_id="second"))
     assert [r.status for r in port.emulator.ingest_log] == ["applied", "duplicate"]
+
+
+# ---- every upsert relates to the account; Lambda entities are the unqualified function ---
+def test_every_upsert_mapping_of_a_resource_relates_it_to_its_account() -> None:
+    upserts = [m for m in webhook_mappings() if m.get("operation", "create") == "create"
+               and m["blueprint"] != '"awsAccount"' and m["blueprint"] != "awsAccount"]
+    assert upserts
+    unrelated = [(m["blueprint"], m["filter"][:80]) for m in upserts
+                 if not m["entity"].get("relations", {}).get("account")]
+    assert unrelated == []
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
+def test_every_upsert_an_event_makes_carries_the_account_and_lambda_arns_are_unqualified(
+        path: Path) -> None:
+    outcome = evaluate_webhook_mappings(webhook_mappings(), json.loads(forwarded(load_case(path))))
+    for action in outcome.actions:
+        if action.operation == "create" and action.blueprint != "awsAccount":
+            assert action.relations.get("account"), (action.mapping_index, action.blueprint)
+        if action.blueprint == "lambdaFunction":
+            assert re.fullmatch(r"arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+", action.identifier)
+            assert action.properties.get("arn") in (None, action.identifier)
+
+
+@pytest.mark.parametrize("gone", [False, True])
+def test_a_described_lambda_with_a_version_arn_is_the_unqualified_function(gone: bool) -> None:
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:order-processor"
+    item = {"metadata": {"kind": "AWS::Lambda::Function", "account": "123456789012",
+                         "region": "us-east-1", **({"resourceGone": True} if gone else {})},
+            "resource": {"Type": "AWS::Lambda::Function",
+                         "Properties": {"FunctionArn": f"{arn}:7", "FunctionName": "order-processor"}}}
+    outcome = evaluate_webhook_mappings(webhook_mappings(), {"metadata": {"eventId": "sync-1-1"},
+                                                             "items": [item]})
+    [action] = [a for a in outcome.actions if a.blueprint == "lambdaFunction"]
+    assert (action.operation, action.identifier) == ("delete" if gone else "create", arn)
 
 
 # ---- values written have the type and format their blueprint property declares ----------

@@ -509,17 +509,23 @@ def test_settled_event_lists_every_instance_for_the_console() -> None:
 
 # -- the status and uninstall commands on a StackSet install (moto) ---------------------------
 
-def test_status_and_uninstall_commands_find_a_stackset_install_by_its_name(
-        stackset_stack_names: None, aws_client: Callable[..., Any], aws_endpoint: str) -> None:
-    from wizard.cli.status import main as status_main
-    from wizard.cli.uninstall import main as uninstall_main
-
+def deployed_stackset(aws_client: Callable[..., Any]) -> InstallSettings:
+    """A self-managed StackSet in this account and another, us-east-1, deployed on moto."""
     settings = InstallSettings(stackset=True, accounts=(ADMIN, OTHER), regions=("us-east-1",),
                                stack_name=unique_name("set"), queue_name=unique_name("events"),
                                lambda_function_name=unique_name("forwarder"))
     StackSetDeployer(aws_client("cloudformation"), lambda _e: None, Polling(interval=0)).deploy(
         StackSetConfig.from_settings(settings, ADMIN), template_path().read_text(),
         stack_parameters(settings, "https://ingest.example/key", ""))
+    return settings
+
+
+def test_status_and_uninstall_commands_find_a_stackset_install_by_its_name(
+        stackset_stack_names: None, aws_client: Callable[..., Any], aws_endpoint: str) -> None:
+    from wizard.cli.status import main as status_main
+    from wizard.cli.uninstall import main as uninstall_main
+
+    settings = deployed_stackset(aws_client)
     environ = {"AWS_ENDPOINT_URL": aws_endpoint}
     argv = ["--stack-name", settings.stack_name]
 
@@ -537,3 +543,38 @@ def test_status_and_uninstall_commands_find_a_stackset_install_by_its_name(
     assert f"Removed: StackSet {settings.stack_name} (2 instances)" in text
     assert moto_stack(OTHER, "us-east-1", settings.stack_name) is None
     assert stackset_status(aws_client("cloudformation"), settings.stack_name) is None
+
+
+def test_every_command_takes_the_flags_the_stackset_was_installed_with(
+        stackset_stack_names: None, aws_client: Callable[..., Any], port_env: dict[str, str],
+        aws_endpoint: str) -> None:
+    """The install's own command line with only the verb changed: status, logs, redrive, sync
+    and uninstall accept it (logs/redrive/sync act on this account's instance and say so)."""
+    from wizard.cli.logs import main as logs_main
+    from wizard.cli.redrive import main as redrive_main
+    from wizard.cli.status import main as status_main
+    from wizard.cli.sync import main as sync_main
+    from wizard.cli.uninstall import main as uninstall_main
+
+    settings = deployed_stackset(aws_client)
+    environ = {**port_env, "AWS_ENDPOINT_URL": aws_endpoint}
+    install_argv = ["--stackset", "--accounts", f"{ADMIN},{OTHER}", "--regions", "us-east-1",
+                    "--stack-name", settings.stack_name, "--queue-name", settings.queue_name,
+                    "--lambda-function-name", settings.lambda_function_name]
+
+    def verb(main: Callable[..., int], *extra: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        return main([*install_argv, *extra], environ, out, err), out.getvalue(), err.getvalue()
+
+    code, out, _err = verb(status_main)
+    assert code == 0 and f"  {OTHER}/us-east-1: CURRENT (SUCCEEDED)" in out
+    for main, doing in ((logs_main, "showing the logs of"), (redrive_main, "redriving")):
+        code, _out, err = verb(main)
+        assert code == 0, err
+        assert f"note: StackSet {settings.stack_name}: {doing} this account's instance in us-east-1" in err
+    _code, _out, err = verb(sync_main)  # no webhook in this Port: it gets as far as asking Port
+    assert "syncing this account's instance in us-east-1" in err
+    assert "webhook 'aws_ingest' is not in Port" in err
+    code, out, err = verb(uninstall_main, "--yes")
+    assert code == 0, err
+    assert f"Removed: StackSet {settings.stack_name} (2 instances)" in out

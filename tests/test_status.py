@@ -168,11 +168,18 @@ def test_status_of_a_stack_that_is_not_there(port_env: dict[str, str], aws_endpo
     env = {**port_env, "AWS_ENDPOINT_URL": aws_endpoint}
     name = unique_name("missing")
 
-    code, out, _err = run(status_main, ["--stack-name", name, "--queue-name", name], env)
+    code, out, err = run(status_main, ["--stack-name", name, "--queue-name", name], env)
 
     assert code == 1
-    assert "not found" in line_of(out, "Stack")
-    assert f"install it: port-aws-wizard --stack-name {name}" in line_of(out, "Stack")
+    assert out == ""
+    assert err.splitlines() == [
+        f"error: no stack {name} in region us-east-1: install first; install with `port-aws-wizard "
+        f"--stack-name {name} --aws-region us-east-1`, or pass the --stack-name / --aws-region / "
+        "--aws-profile of your install"]
+
+    code, out, _err = run(status_main, ["--stack-name", name, "--queue-name", name, "--json"], env)
+    assert code == 1
+    assert [check["figure"] for check in json.loads(out)["checks"]] == ["not installed"]
 
 
 @pytest.mark.parametrize(("shown", "expected"), [

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import sys
 import time
 import types
@@ -12,8 +14,15 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from core.aws.stack_parameters import PARAMETER_NAMES, SECRET_PARAMETERS, SIGNATURE_HEADER
+from core.aws.stack_parameters import PARAMETER_NAMES, SECRET_PARAMETERS, SIGNATURE_HEADER, stack_parameters
 from core.config.event_sources import DEFAULT_EVENT_SOURCES
+from core.config.settings import (
+    FUNCTION_NAME_PATTERN,
+    LOG_RETENTION_DAYS,
+    QUEUE_NAME_PATTERN,
+    InstallSettings,
+    validate,
+)
 from core.lambda_code.inlining import forwarder_code, load_template, with_inline_code
 from core.resources import template_path
 from tests.support.moto_server import unique_name
@@ -81,6 +90,58 @@ def test_parameters_match_the_installer_both_ways() -> None:
     assert parameters["PortWebhookSignatureHeader"]["Default"] == SIGNATURE_HEADER
     assert parameters["PortWebhookSecret"]["Default"] == ""
     assert "Default" not in parameters["PortWebhookUrl"]
+
+
+def _allowed_by_template(name: str, value: str) -> bool:
+    """Does the template's own constraint on parameter `name` accept `value`?"""
+    spec = TEMPLATE["Parameters"][name]
+    if "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], value):
+        return False
+    if "AllowedValues" in spec and value not in [str(v) for v in spec["AllowedValues"]]:
+        return False
+    if not spec.get("MinLength", 0) <= len(value) <= spec.get("MaxLength", len(value)):
+        return False
+    if spec["Type"] == "Number":
+        return spec.get("MinValue", -math.inf) <= float(value) <= spec.get("MaxValue", math.inf)
+    return True
+
+
+# Settings at and just past each template limit: the installer must refuse exactly what the
+# template would (an 80-character queue name used to pass here and fail in CloudFormation).
+_LIMIT_CASES: list[tuple[str, dict[str, Any]]] = [
+    ("QueueName", {"queue_name": "q" * 76}), ("QueueName", {"queue_name": "q" * 77}),
+    ("QueueName", {"queue_name": "orders.fifo"}),
+    ("LambdaFunctionName", {"lambda_function_name": "f" * 64}),
+    ("LambdaFunctionName", {"lambda_function_name": "f" * 65}),
+    ("BatchSize", {"batch_size": 1}), ("BatchSize", {"batch_size": 0}),
+    ("BatchSize", {"batch_size": 100}), ("BatchSize", {"batch_size": 101}),
+    ("MaximumBatchingWindowInSeconds", {"batching_window_seconds": 0}),
+    ("MaximumBatchingWindowInSeconds", {"batching_window_seconds": 60}),
+    ("MaximumBatchingWindowInSeconds", {"batching_window_seconds": 61}),
+    ("LogRetentionInDays", {"log_retention_days": 3653}),
+    ("LogRetentionInDays", {"log_retention_days": 2}),
+    ("EnableEnrichment", {"enrich_events": False}),
+    ("PortWebhookUrl", {"webhook": "https://ingest.getport.io/abc"}),
+    ("PortWebhookSignatureHeader", {}),
+]
+
+
+@pytest.mark.parametrize(("parameter", "values"), _LIMIT_CASES)
+def test_settings_refuse_exactly_what_the_template_refuses(parameter: str, values: dict[str, Any]) -> None:
+    settings = InstallSettings(**values)
+    url = values.get("webhook", "https://ingest.getport.io/key")
+    value = stack_parameters(settings, url, "")[parameter]
+    assert (validate(settings) == []) == _allowed_by_template(parameter, value), (parameter, value)
+
+
+def test_every_constrained_parameter_has_limit_cases() -> None:
+    constrained = {name for name, spec in TEMPLATE["Parameters"].items()
+                   if set(spec) & {"AllowedPattern", "AllowedValues", "MinValue", "MaxValue",
+                                   "MinLength", "MaxLength"}}
+    assert constrained <= {parameter for parameter, _values in _LIMIT_CASES}
+    assert TEMPLATE["Parameters"]["QueueName"]["AllowedPattern"] == QUEUE_NAME_PATTERN
+    assert TEMPLATE["Parameters"]["LambdaFunctionName"]["AllowedPattern"] == FUNCTION_NAME_PATTERN
+    assert TEMPLATE["Parameters"]["LogRetentionInDays"]["AllowedValues"] == list(LOG_RETENTION_DAYS)
 
 
 def test_the_lambda_gets_url_secret_header_and_enrichment_from_parameters() -> None:

@@ -15,6 +15,7 @@ import botocore.exceptions
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
+from core.config.aws_checks import region_problems
 from core.config.settings import InstallSettings
 from core.errors import AwsAccessError, InputError
 
@@ -33,14 +34,9 @@ def make_session(settings: InstallSettings) -> boto3.Session:
             "`aws configure list-profiles` (--aws-profile or AWS_PROFILE)"
         ) from None
     if not settings.aws_endpoint_url:
-        known = set(session.get_available_regions("cloudformation"))
-        known |= set(session.get_available_regions("cloudformation", partition_name="aws-us-gov"))
-        known |= set(session.get_available_regions("cloudformation", partition_name="aws-cn"))
-        if known and settings.aws_region not in known:
-            raise InputError(
-                f"AWS region {settings.aws_region!r} does not exist; use one of: "
-                + ", ".join(sorted(known)) + " (--aws-region)"
-            )
+        problems = region_problems([settings.aws_region], "--aws-region")
+        if problems:
+            raise InputError(problems)
     return session
 
 

@@ -422,6 +422,15 @@ def find_stackset(settings: InstallSettings) -> tuple[Any, StackSetStatus] | Non
     return (client, status) if status is not None else None
 
 
+def local_instance_note(settings: InstallSettings, doing: str, regions: Iterable[str] = ()) -> str:
+    """What `logs`, `redrive` and `sync` do with a StackSet install: they act where the
+    credentials are (this account), on the instance's resources, found by their names."""
+    where = ", ".join(regions) or settings.aws_region
+    return (f"StackSet {settings.stack_name}: {doing} this account's instance in {where} "
+            f"(queue {settings.queue_name}, function {settings.lambda_function_name}); for another "
+            "target account or region, run it with that account's credentials or --aws-region")
+
+
 def _stack_exists(cloudformation_client: Any, name: str) -> bool:
     try:
         stacks = cloudformation_client.describe_stacks(StackName=name)["Stacks"]

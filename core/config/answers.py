@@ -13,7 +13,9 @@ from typing import Any
 
 import yaml
 
+from core.config.answers_file import compose_answers, construct_value
 from core.config.credentials import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE, WEBHOOK_SECRET_VARIABLE
+from core.config.input_files import read_input_file
 from core.config.settings import SETTING_NAMES, InstallSettings
 from core.errors import InputError
 
@@ -33,14 +35,7 @@ _NOT_SAVED = {"dry_run", "aws_endpoint_url"}
 
 def load_answers(path: Path, environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     """Return (settings values, secret values given as ${VAR} references) from an answers file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise InputError(f"cannot read answers file {path}: {error.strerror or error}") from None
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as error:
-        raise InputError(f"answers file {path} is not valid YAML: {_yaml_reason(error)}") from None
+    root = compose_answers(read_input_file(str(path), "answers file"), str(path))
     if root is None:
         return {}, {}
     if not isinstance(root, yaml.MappingNode):
@@ -52,7 +47,9 @@ def load_answers(path: Path, environ: Mapping[str, str]) -> tuple[dict[str, Any]
     for key_node, value_node in root.value:
         line = key_node.start_mark.line + 1
         key = str(key_node.value).strip().replace("-", "_")
-        raw = yaml.safe_load(yaml.serialize(value_node))
+        if key in values or key in secrets:
+            raise InputError(f"{path}:{line}: {key_node.value!r} sets {key} again (set above too); keep one")
+        raw = construct_value(value_node, str(path))
         if key in SECRET_KEYS:
             if isinstance(raw, str) and _WHOLE_REFERENCE.match(raw):
                 secrets[key] = _expand(raw, environ, path, line, problems)
@@ -111,9 +108,3 @@ def _expand(text: str, environ: Mapping[str, str], path: Path, line: int,
         return environ[name]
 
     return _REFERENCE.sub(substitute, text)
-
-
-def _yaml_reason(error: yaml.YAMLError) -> str:
-    mark = getattr(error, "problem_mark", None)
-    problem = getattr(error, "problem", None) or str(error)
-    return f"line {mark.line + 1}: {problem}" if mark else problem

@@ -7,15 +7,14 @@ environment or a prompt only.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from core.config.event_sources import DEFAULT_EVENT_SOURCES, EVENT_SOURCES
 from core.config.port_regions import DEFAULT_PORT_BASE_URL
+from core.config.url_checks import url_problem
 from core.config.webhook_ref import WebhookRef, parse_webhook
 from core.errors import InputError
 
@@ -24,8 +23,14 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
-_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# The template's own limits (its AllowedPattern / MinValue / MaxValue; tests/test_template.py
+# ties them together): the queue name leaves room for the dead-letter queue's "-dlq".
+QUEUE_NAME_PATTERN = "^[A-Za-z0-9_-]{1,76}$"
+FUNCTION_NAME_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
+BATCH_SIZE_MAX = 100
+BATCHING_WINDOW_MAX = 60
+_QUEUE_NAME = re.compile(QUEUE_NAME_PATTERN)
+_FUNCTION_NAME = re.compile(FUNCTION_NAME_PATTERN)
 _PORT_IDENTIFIER = re.compile(r"^[A-Za-z0-9@_.+:=-]{1,100}$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _OU_ID = re.compile(r"^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$")
@@ -155,17 +160,33 @@ class SettingsBuilder:
         return self
 
     def build(self) -> InstallSettings:
+        """The settings, or InputError with every problem, each naming the variable or answers
+        file its value came from; the AWS region and profile are checked to exist (offline)."""
         settings = InstallSettings(**self.values)
-        problems = validate(settings)
+        problems = _all_problems(settings)
         if problems:
-            raise InputError(problems)
+            raise InputError([self._with_origin(problem) for problem in problems])
         return settings
+
+    def _with_origin(self, problem: str) -> str:
+        for name, origin in self.origins.items():
+            if origin != "command line" and problem in _all_problems(InstallSettings(**{
+                    name: self.values[name]})):
+                return f"{origin}: {problem}"
+        return problem
+
+
+def _all_problems(settings: InstallSettings) -> list[str]:
+    from core.config.aws_checks import offline_aws_problems
+
+    return validate(settings) or offline_aws_problems(settings)
 
 
 def validate(settings: InstallSettings) -> list[str]:
     """Every problem with the settings, each saying what is wrong and how to fix it."""
     problems: list[str] = []
     problems += _url_problems(settings.port_base_url)
+    problems += _endpoint_problems(settings.aws_endpoint_url)
     if not _REGION.match(settings.aws_region):
         problems.append(
             f"AWS region {settings.aws_region!r} is malformed; use a region code such as "
@@ -186,8 +207,8 @@ def validate(settings: InstallSettings) -> list[str]:
         )
     if not _QUEUE_NAME.match(settings.queue_name):
         problems.append(
-            f"queue name {settings.queue_name!r} is invalid: SQS allows 1-80 letters, digits, "
-            "hyphens and underscores (FIFO queues are not supported) (--queue-name)"
+            f"queue name {settings.queue_name!r} is invalid: use 1-76 letters, digits, hyphens and "
+            "underscores (the dead-letter queue adds -dlq; FIFO queues are not supported) (--queue-name)"
         )
     if not _FUNCTION_NAME.match(settings.lambda_function_name):
         problems.append(
@@ -203,14 +224,15 @@ def validate(settings: InstallSettings) -> list[str]:
         settings.webhook_ref  # noqa: B018 - parsing is the validation
     except InputError as error:
         problems += error.problems
-    max_batch = 10 if settings.batching_window_seconds == 0 else 10000
+    max_batch = 10 if settings.batching_window_seconds == 0 else BATCH_SIZE_MAX
     if not 1 <= settings.batch_size <= max_batch:
         problems.append(
             f"batch size {settings.batch_size} is out of range: 1-{max_batch} "
             "(above 10 needs a batching window of at least 1 second)"
         )
-    if not 0 <= settings.batching_window_seconds <= 300:
-        problems.append(f"batching window {settings.batching_window_seconds}s must be 0-300 seconds")
+    if not 0 <= settings.batching_window_seconds <= BATCHING_WINDOW_MAX:
+        problems.append(f"batching window {settings.batching_window_seconds}s must be "
+                        f"0-{BATCHING_WINDOW_MAX} seconds")
     if settings.log_retention_days not in LOG_RETENTION_DAYS:
         problems.append(
             f"log retention {settings.log_retention_days} days is not one CloudWatch allows: "
@@ -305,24 +327,14 @@ def _permission_problems(settings: InstallSettings) -> list[str]:
 
 
 def _url_problems(url: str) -> list[str]:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return [
-            f"Port base URL {url!r} is malformed; use https://api.getport.io (EU), "
-            "https://api.us.getport.io (US) or http://127.0.0.1:PORT for a local Port"
-        ]
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        return [
-            f"Port base URL {url!r} uses plain http to a remote host, which would send the "
-            "client secret in the clear; use https (plain http only for 127.0.0.1/localhost)"
-        ]
-    return []
+    problem = url_problem(url, "Port base URL", example="https://api.getport.io (EU), "
+                          "https://api.us.getport.io (US) or http://127.0.0.1:PORT for a local Port")
+    return [f"{problem} (--port-base-url)"] if problem else []
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def _endpoint_problems(url: str | None) -> list[str]:
+    if url is None:
+        return []
+    problem = url_problem(url, "AWS endpoint URL", example="http://127.0.0.1:4566 for a local AWS",
+                          remote_http=True)
+    return [f"{problem} (AWS_ENDPOINT_URL)"] if problem else []

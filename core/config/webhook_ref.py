@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from core.config.url_checks import mask_url, url_problem
 from core.errors import InputError
 
 WEBHOOK_IDENTIFIER_MAX = 30
@@ -56,9 +57,13 @@ def parse_webhook(value: str) -> WebhookRef:
     if not text:
         raise InputError(f"--webhook is empty. {FORMS_HELP}")
     if "://" in text:
+        problem = url_problem(text, "--webhook URL", example="https://ingest.getport.io/<webhookKey>",
+                              secret_path=True)
+        if problem:
+            raise InputError(problem)
         parts = urlsplit(text)
-        if parts.scheme not in ("http", "https") or not parts.netloc or not parts.path.strip("/"):
-            raise InputError(f"--webhook {text!r} is not a usable ingest URL. {FORMS_HELP}")
+        if not parts.path.strip("/"):
+            raise InputError(f"--webhook {mask_url(text)!r} has no webhook key in its path. {FORMS_HELP}")
         partial = _PARTIAL.match(parts.path)
         if partial:  # an API URL of the webhook, not its ingest URL
             return _from_identifier(partial.group("identifier"))

@@ -8,6 +8,7 @@ re-run finishes the job.
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,7 +165,8 @@ def write_webhook_env(path: Path, webhook: WebhookTarget) -> Path:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write("# Secrets for the deploy command printed by port-aws-wizard --port-only.\n")
-        handle.write(f"export PORT_WEBHOOK_URL='{webhook.url}'\n")
-        handle.write(f"export PORT_WEBHOOK_SECRET='{webhook.secret}'\n")
+        # Quoted for the shell: sourcing the file yields the exact values and runs nothing.
+        handle.write(f"export PORT_WEBHOOK_URL={shlex.quote(webhook.url)}\n")
+        handle.write(f"export PORT_WEBHOOK_SECRET={shlex.quote(webhook.secret)}\n")
     os.chmod(path, 0o600)
     return path

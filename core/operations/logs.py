@@ -139,6 +139,7 @@ class LogTail:
         filter_pattern: str | None = None,
         poll_seconds: float = 2.0,
         max_backoff_seconds: float = 20.0,
+        max_throttled_retries: int = 8,
         sleep: Callable[[float], None] = time.sleep,
         now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
     ) -> None:
@@ -153,6 +154,7 @@ class LogTail:
                                                   if self.filter_text else None)
         self._poll_seconds = poll_seconds
         self._max_backoff = max_backoff_seconds
+        self._max_retries = max_throttled_retries
         self._sleep = sleep
         self._now_ms = now_ms
         self._start_ms = now_ms() - int(since_seconds * 1000)
@@ -245,9 +247,10 @@ class LogTail:
                 del counter[key]
 
     def _call_with_backoff(self, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """Retry a throttled call with exponential backoff (capped); other errors propagate."""
+        """Retry a throttled call with exponential backoff (capped), at most max_throttled_retries
+        times in a row (about a minute); then, and on any other error, the error propagates."""
         delay = 0.5
-        while True:
+        for _retry in range(self._max_retries):
             try:
                 return call()
             except botocore.exceptions.ClientError as error:
@@ -256,6 +259,7 @@ class LogTail:
                 self.throttled += 1
                 self._sleep(delay)
                 delay = min(self._max_backoff, delay * 2)
+        return call()  # the last try: still throttled, the caller gets AWS's error
 
     # -- following -------------------------------------------------------------------
     def follow(self, stop: threading.Event | None = None, live: bool = True) -> Iterator[LogLine]:

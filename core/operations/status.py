@@ -29,6 +29,8 @@ from core.port.client import PortClient
 from core.port.resources import load_blueprints
 
 HEALTHY_STACK_STATUSES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
+NOT_INSTALLED = "not installed"
+"""The figure of the one check `status` shows when neither the stack nor its resources exist."""
 STUCK_MESSAGE_SECONDS = 1800
 """A queued message older than this is not being consumed (retries take ~20 minutes)."""
 
@@ -104,9 +106,16 @@ class Installation:
     sources_origin: str = "settings"  # "stack" when read from the stack's parameter
     outputs: dict[str, str] = field(default_factory=dict)
 
+    function_exists: bool = False
+
     @property
     def stack_exists(self) -> bool:
         return bool(self.stack_status)
+
+    @property
+    def nothing_installed(self) -> bool:
+        """No stack, and none of its resources found by name either: never installed here."""
+        return not (self.stack_exists or self.queue_url or self.dlq_url or self.function_exists)
 
     @property
     def rule_name(self) -> str:
@@ -146,6 +155,7 @@ def locate_installation(aws: AwsClients, settings: InstallSettings) -> Installat
         if _code(error) != "ResourceNotFoundException":
             raise
     else:
+        found.function_exists = True
         logging_config = configuration.get("LoggingConfig") or {}
         found.log_group = logging_config.get("LogGroup") or found.log_group
         variables = (configuration.get("Environment") or {}).get("Variables") or {}
@@ -213,11 +223,22 @@ def iter_checks(
                       if isinstance(error, AWS_ERRORS) else error)
         yield CheckResult("AWS access", False, "error", message,
                           "fix AWS access (--aws-profile, --aws-region) and run again")
+    if installation is not None and installation.nothing_installed:  # say it once, check nothing else
+        yield not_installed(installation)
+        return
     if installation is not None:
         checks = AwsChecks(aws, installation, settings, now)
         for name, check in checks.all():
             yield _guarded(name, check)
     yield from port_checks(settings, credentials, installation, port_client_factory)
+
+
+def not_installed(found: Installation) -> CheckResult:
+    return CheckResult("Stack", False, NOT_INSTALLED,
+                       f"no stack {found.stack_name} in region {found.region}: install first",
+                       f"install with `port-aws-wizard --stack-name {found.stack_name} --aws-region "
+                       f"{found.region}`, or pass the --stack-name / --aws-region / --aws-profile "
+                       "of your install")
 
 
 def _guarded(name: str, check: Callable[[], CheckResult]) -> CheckResult:

@@ -322,3 +322,16 @@ def run_sync(settings: InstallSettings, credentials: PortCredentials | None, *,
     finally:
         if client is not None:
             client.close()
+
+
+def sync_regions(settings: InstallSettings, given: str | None) -> tuple[str, ...] | None:
+    """The regions to list: --regions, else a StackSet's regions, else None (the install's).
+    Each must exist (checked offline, before any request)."""
+    from core.config.aws_checks import region_problems
+
+    regions = tuple(dict.fromkeys(r.strip() for r in (given or "").split(",") if r.strip()))
+    regions = regions or (settings.regions if settings.stackset else ())
+    problems = region_problems(regions, "--regions")
+    if problems:
+        raise InputError(problems)
+    return regions or None

@@ -82,11 +82,11 @@ class Uninstaller:
     # -- plan --------------------------------------------------------------------------
     def plan(self) -> UninstallPlan:
         """What would be removed; reads only. Port is read only with --remove-port-resources."""
+        if self.remove_port_resources and self.credentials is None:
+            require_credentials(None)  # raises before any request: deleting Port objects needs them
         plan = UninstallPlan()
         self._plan_stack(plan)
         if self.remove_port_resources:
-            if self.credentials is None:
-                require_credentials(None)  # raises: deleting Port objects needs credentials
             with self._port_client_factory(self.settings.port_api_url, self.credentials) as client:
                 self._plan_port(client, plan)
         return plan

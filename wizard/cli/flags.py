@@ -26,6 +26,29 @@ _FLAG_HELP: dict[str, tuple[str, str]] = {
 }
 SETTINGS_FLAGS: tuple[str, ...] = tuple(_FLAG_HELP)
 
+_STACKSET_HELP: dict[str, tuple[str, dict[str, Any]]] = {
+    "stackset": ("--stackset", {"action": "store_true", "default": None, "help":
+                 "deploy with a CloudFormation StackSet named --stack-name, from --aws-region"}),
+    "accounts": ("--accounts", {"help": "comma-separated 12-digit target account ids (self-managed)"}),
+    "organizational_units": ("--organizational-units", {
+        "help": "comma-separated target OU ids, ou-xxxx-yyyyyyyy (service-managed)"}),
+    "regions": ("--regions", {"help": "comma-separated target regions, e.g. us-east-1,eu-west-1"}),
+    "permission_model": ("--permission-model", {
+        "help": "SELF_MANAGED (default with --accounts) or SERVICE_MANAGED (default with "
+                "--organizational-units)"}),
+    "failure_tolerance": ("--failure-tolerance", {
+        "metavar": "N|N%", "help": "accounts per region that may fail before a region stops (default: 0)"}),
+    "max_concurrency": ("--max-concurrency", {
+        "metavar": "N|N%", "help": "accounts deployed at the same time (default: 1)"}),
+    "administration_role_arn": ("--administration-role-arn", {
+        "help": "self-managed administration role (default: "
+                "AWSCloudFormationStackSetAdministrationRole in this account)"}),
+    "execution_role_name": ("--execution-role-name", {
+        "help": "self-managed execution role in each target account (default: "
+                "AWSCloudFormationStackSetExecutionRole)"}),
+}
+STACKSET_FLAGS: tuple[str, ...] = tuple(_STACKSET_HELP)
+
 
 def add_settings_flags(parser: argparse.ArgumentParser | Any, *, answers_help: str = "YAML answers file",
                        names: tuple[str, ...] = SETTINGS_FLAGS, overrides: dict[str, str] | None = None
@@ -42,6 +65,17 @@ def _default_text(name: str) -> str:
     if not default:
         return ""
     return f" (default: {','.join(default) if isinstance(default, tuple) else default})"
+
+
+def add_stackset_flags(parser: argparse.ArgumentParser, *, names: tuple[str, ...] = STACKSET_FLAGS,
+                       title: str = "StackSet install (one stack per account and region, Port set up once)",
+                       overrides: dict[str, str] | None = None) -> None:
+    """Add the StackSet flags in their own group: the install and every command that finds it
+    take the same ones (and the same answers-file keys), so only the verb changes."""
+    group = parser.add_argument_group(title)
+    for name in names:
+        flag, options = _STACKSET_HELP[name]
+        group.add_argument(flag, **{**options, "help": (overrides or {}).get(name, options["help"])})
 
 
 def settings_flags(args: argparse.Namespace, names: tuple[str, ...] = SETTINGS_FLAGS) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from core.errors import InputError
-from wizard.cli.operation import Context, command_parser, run_command
+from wizard.cli.operation import Context, command_parser, note_stackset, run_command
 
 
 def main(argv: Sequence[str], environ: Mapping[str, str] | None = None,
@@ -32,6 +32,7 @@ def _logs(context: Context, args: argparse.Namespace, stop: threading.Event | No
         since = parse_since(args.since)
     except ValueError as error:
         raise InputError(str(error)) from None
+    note_stackset(context, "showing the logs of")
     aws = AwsClients(context.settings)
     try:
         installation = locate_installation(aws, context.settings)

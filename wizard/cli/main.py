@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from wizard.cli.flags import SETTINGS_FLAGS, add_settings_flags
+from wizard.cli.flags import SETTINGS_FLAGS, STACKSET_FLAGS, add_settings_flags, add_stackset_flags
 
 # name -> "module:function"; the function takes the remaining argv and returns an exit code.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -58,34 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-tui", action="store_true", help="never open the full-screen wizard")
     parser.add_argument("--sandbox", action="store_true",
                         help="run against a local AWS (moto) and Port (emulator); no accounts needed")
-    _add_stackset_arguments(parser)
+    add_stackset_flags(parser)
     return parser
 
 
-def _add_stackset_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group(
-        "StackSet install (one stack per account and region, Port set up once)")
-    group.add_argument("--stackset", action="store_true", default=None,
-                       help="deploy with a CloudFormation StackSet named --stack-name, from --aws-region")
-    group.add_argument("--accounts", help="comma-separated 12-digit target account ids (self-managed)")
-    group.add_argument("--organizational-units",
-                       help="comma-separated target OU ids, ou-xxxx-yyyyyyyy (service-managed)")
-    group.add_argument("--regions", help="comma-separated target regions, e.g. us-east-1,eu-west-1")
-    group.add_argument("--permission-model", help="SELF_MANAGED (default with --accounts) or "
-                       "SERVICE_MANAGED (default with --organizational-units)")
-    group.add_argument("--failure-tolerance", metavar="N|N%",
-                       help="accounts per region that may fail before a region stops (default: 0)")
-    group.add_argument("--max-concurrency", metavar="N|N%",
-                       help="accounts deployed at the same time (default: 1)")
-    group.add_argument("--administration-role-arn", help="self-managed administration role "
-                       "(default: AWSCloudFormationStackSetAdministrationRole in this account)")
-    group.add_argument("--execution-role-name", help="self-managed execution role in each target "
-                       "account (default: AWSCloudFormationStackSetExecutionRole)")
-
-
-INSTALL_FLAGS = (*SETTINGS_FLAGS, "port_only", "dry_run", "enrich_events", "stackset", "accounts",
-                 "organizational_units", "regions", "permission_model", "failure_tolerance",
-                 "max_concurrency", "administration_role_arn", "execution_role_name")
+INSTALL_FLAGS = (*SETTINGS_FLAGS, "port_only", "dry_run", "enrich_events", *STACKSET_FLAGS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from core.errors import ExitCode
 from core.port.mapping_engine import MappingOutcome
-from core.port.preview import PreviewInputError, action_json, preview
+from core.port.preview import PreviewInputError, action_json, preview, read_event
 
 
 def _print_human(outcome: MappingOutcome, kinds: list[str], out: TextIO) -> None:
@@ -42,20 +41,9 @@ def _print_human(outcome: MappingOutcome, kinds: list[str], out: TextIO) -> None
                   f"({rejection.blueprint}): {reason}", file=out)
 
 
-def _read_document(path: str) -> Any:
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PreviewInputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise PreviewInputError(f"{path} is not valid JSON: {exc}") from None
-
-
 def show_preview(path: str, as_json: bool, out: TextIO) -> int:
     """Print what the event in ``path`` would do; the exit code."""
-    outcome, kinds = preview(_read_document(path))
+    outcome, kinds = preview(read_event(path, sys.stdin.buffer))
     if as_json:
         json.dump([action_json(a) for a in outcome.actions], out, indent=2, ensure_ascii=False)
         out.write("\n")

@@ -16,7 +16,13 @@ from typing import TextIO
 from core.config.credentials import credentials_from
 from core.config.settings import InstallSettings
 from core.errors import InputError, WizardError
-from wizard.cli.flags import add_settings_flags, settings_flags
+from wizard.cli.flags import (
+    SETTINGS_FLAGS,
+    STACKSET_FLAGS,
+    add_settings_flags,
+    add_stackset_flags,
+    settings_flags,
+)
 from wizard.cli.render import print_error
 
 
@@ -28,6 +34,8 @@ def settings_parser() -> argparse.ArgumentParser:
         "lambda_function_name": "Lambda function name, used when the stack is gone",
         "event_sources": "comma-separated event sources the rule should match (default: the stack's own)",
     })
+    add_stackset_flags(parent, title="a StackSet install (the same StackSet flags as the install)",
+                       overrides={"stackset": "the install is a StackSet named --stack-name in --aws-region"})
     return parent
 
 
@@ -43,7 +51,7 @@ class Context:
                  out: TextIO, err: TextIO) -> None:
         from wizard.cli.install import build_settings
 
-        flags = settings_flags(args)
+        flags = settings_flags(args, SETTINGS_FLAGS + STACKSET_FLAGS)
         self.settings: InstallSettings
         self.settings, secrets = build_settings(args.answers, flags, environ)
         self.credentials = credentials_from(environ, secrets)
@@ -74,3 +82,11 @@ def confirm(context: Context, question: str, yes: bool, stdin: TextIO | None = N
         raise InputError(f"{question} Not asked without a terminal: pass --yes to go ahead")
     print(f"{question} [y/N] ", end="", file=context.out, flush=True)
     return stdin.readline().strip().lower() in ("y", "yes")
+
+
+def note_stackset(context: Context, doing: str) -> None:
+    """With --stackset, say that the command acts on this account's instance only."""
+    if context.settings.stackset:
+        from core.aws.stackset import local_instance_note
+
+        print(f"note: {local_instance_note(context.settings, doing)}", file=context.err, flush=True)

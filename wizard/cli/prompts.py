@@ -159,14 +159,13 @@ def complete_inputs(answers: str | None, flags: Mapping[str, object], environ: M
         return dict(flags), dict(environ)  # the install reports the bad file with its problems
     if not missing:
         return dict(flags), dict(environ)
-    if not interactive:
-        print("error: values are missing and there is no terminal to ask for them:", file=err)
-        for item in missing:
-            print(f"  - {item.label}", file=err)
-        if any(item.name in (CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE) for item in missing):
-            print(f"Port credentials: export {CLIENT_ID_VARIABLE} and {CLIENT_SECRET_VARIABLE} "
-                  "(Port app: ... menu > Credentials).", file=err)
-        print("Set them (export the variables, or use flags / --answers) and run again.", file=err)
+    if not interactive:  # one line: what is missing and how to give it
+        labels = ", ".join(item.label for item in missing)
+        how = (f"export {CLIENT_ID_VARIABLE} and {CLIENT_SECRET_VARIABLE} (Port app: ... menu > "
+               "Credentials)" if any(item.name in (CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE)
+                                     for item in missing) else "give them as flags or in --answers")
+        print(f"error: {labels} {'is' if len(missing) == 1 else 'are'} missing and there is no terminal "
+              f"to ask: {how}, then run again", file=err)
         return EXIT_MISSING
     print("A few values are missing; answer below (Ctrl-C stops, nothing is changed yet).", file=err)
     added_flags, added_environ = ask_missing(missing, asker or QuestionaryAsker())

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from core.errors import InputError
-from wizard.cli.operation import Context, command_parser, confirm, run_command
+from wizard.cli.operation import Context, command_parser, confirm, note_stackset, run_command
 
 
 def main(argv: Sequence[str], environ: Mapping[str, str] | None = None,
@@ -25,6 +25,7 @@ def _redrive(context: Context, args: argparse.Namespace, stdin: TextIO | None) -
     from core.operations.redrive import Redriver, dead_letter_count
     from core.operations.status import AwsClients, locate_installation
 
+    note_stackset(context, "redriving")
     aws = AwsClients(context.settings)
     with aws_errors("redrive the dead-letter queue"):
         found = locate_installation(aws, context.settings)

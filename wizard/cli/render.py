@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from typing import TextIO
 
+from core.config.url_checks import mask_url
 from core.errors import InputError, WizardError
 from core.operations.install import InstallResult
 from core.progress import (
@@ -106,19 +108,13 @@ def print_summary(result: InstallResult, dry_run: bool, out: TextIO | None = Non
     if result.deploy_command:
         print("\nPort is set up. Deploy the stack later with:", file=out)
         if result.webhook_env_file:
-            print(f"  . {result.webhook_env_file}   # webhook URL and secret, owner-readable only",
-                  file=out)
+            print(f"  . {shlex.quote(str(result.webhook_env_file))}   "
+                  "# webhook URL and secret, owner-readable only", file=out)
         print(f"  {result.deploy_command}", file=out)
     if result.stack and result.stack.outputs:
         print("Stack outputs:", file=out)
         for key, value in sorted(result.stack.outputs.items()):
             print(f"  {key}: {value}", file=out)
-
-
-def mask_url(url: str) -> str:
-    """Show an ingest URL with its key masked: https://ingest.getport.io/abcd****."""
-    head, _, key = url.rpartition("/")
-    return f"{head}/{key[:4]}{'*' * 8}" if key else url
 
 
 def print_error(error: WizardError, err: TextIO) -> int:

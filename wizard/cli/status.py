@@ -20,21 +20,24 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None,
 
 def _status(context: Context, args: argparse.Namespace) -> int:
     from core.aws.stackset import find_stackset
-    from core.operations.status import iter_checks
+    from core.operations.status import NOT_INSTALLED, iter_checks
 
     settings = context.settings
     stackset = find_stackset(settings)
     if stackset is not None:  # a StackSet install (--stackset): its instances, per account/region
         return _stackset_status(context, args, stackset[1])
     results = []
-    if not args.json:
-        context.print(f"Status of stack {settings.stack_name} in {settings.aws_region}:")
     width = 22
     chosen = tuple(settings.event_sources) if args.event_sources else None
     for result in iter_checks(settings, context.credentials, expected_sources=chosen):
         results.append(result)
         if args.json:
             continue
+        if result.figure == NOT_INSTALLED:  # nothing there: one line, not a list of failed checks
+            print(f"error: {result.detail}; {result.fix}", file=context.err)
+            return 1
+        if len(results) == 1:
+            context.print(f"Status of stack {settings.stack_name} in {settings.aws_region}:")
         context.print(f"  {result.label:<4}  {result.name:<{width}} {result.figure}")
         if not result.ok:
             if result.detail:

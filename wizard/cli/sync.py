@@ -10,11 +10,17 @@ from typing import TextIO
 
 from core.config.credentials import credentials_from
 from core.errors import WizardError
-from core.operations.sync import SyncProgress, SyncResult, run_sync
-from wizard.cli.flags import add_settings_flags, settings_flags
+from core.operations.sync import SyncProgress, SyncResult, run_sync, sync_regions
+from wizard.cli.flags import (
+    SETTINGS_FLAGS,
+    STACKSET_FLAGS,
+    add_settings_flags,
+    add_stackset_flags,
+    settings_flags,
+)
 from wizard.cli.render import print_error
 
-SYNC_FLAGS = ("event_sources", "webhook", "port_base_url", "aws_region", "aws_profile")
+SYNC_FLAGS = SETTINGS_FLAGS  # the install's flags: only the verb changes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,13 +29,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Send every AWS resource of the chosen kinds to Port through the install's "
                     "webhook (the same mappings as events). Port credentials come from "
                     "PORT_CLIENT_ID / PORT_CLIENT_SECRET.")
-    parser.add_argument("--regions", help="comma-separated regions (default: the install's region)")
+    parser.add_argument("--regions", help="comma-separated regions (default: the install's region; "
+                        "with --stackset, the StackSet's regions)")
     parser.add_argument("--prune", action="store_true",
                         help="delete entities of this account and these regions that AWS no longer has")
     add_settings_flags(parser, answers_help="the install's YAML answers file", names=SYNC_FLAGS, overrides={
         "event_sources": "comma-separated sources whose resources to sync, e.g. aws.ec2,aws.s3 "
                          "(default: the install's)"})
+    add_stackset_flags(parser, names=tuple(name for name in STACKSET_FLAGS if name != "regions"),
+                       title="a StackSet install (the same StackSet flags as the install; "
+                             "this account's resources are synced)")
     return parser
+
+
 
 
 class ProgressLine:
@@ -75,10 +87,15 @@ def main(argv: list[str], environ: Mapping[str, str] | None = None,
     out, err = out or sys.stdout, err or sys.stderr
     environ = dict(os.environ if environ is None else environ)
     args = build_parser().parse_args(argv)
-    flags = settings_flags(args, SYNC_FLAGS)
+    # --regions is sync's own; with --stackset it is the StackSet's regions too
+    names = SYNC_FLAGS + tuple(name for name in STACKSET_FLAGS if name != "regions" or args.stackset)
     try:
-        settings, secrets = build_settings(args.answers, flags, environ)
-        regions = tuple(r.strip() for r in (args.regions or "").split(",") if r.strip()) or None
+        settings, secrets = build_settings(args.answers, settings_flags(args, names), environ)
+        regions = sync_regions(settings, args.regions)
+        if settings.stackset:
+            from core.aws.stackset import local_instance_note
+
+            print(f"note: {local_instance_note(settings, 'syncing', regions or ())}", file=err, flush=True)
         line = ProgressLine(out)
         try:
             result = run_sync(settings, credentials_from(environ, secrets), regions=regions,
@@ -91,4 +108,3 @@ def main(argv: list[str], environ: Mapping[str, str] | None = None,
     for problem in result.errors:
         print(f"error: {problem}", file=err)
     return 1 if result.errors else 0
-

@@ -57,6 +57,16 @@ class ResourceRow:
     reason: str = ""
     started: float | None = None
     ended: float | None = None
+    reason_status: str = ""  # the status that gave `reason`
+
+    def set_status(self, status: str, reason: str) -> None:
+        """A reason belongs to its status (no stale "Resource creation Initiated" beside
+        CREATE_COMPLETE), except a failure's: it stays until another reason comes."""
+        if reason:
+            self.reason, self.reason_status = reason, status
+        elif status != self.reason_status and not self.reason_status.endswith("_FAILED"):
+            self.reason, self.reason_status = "", ""
+        self.status = status
 
 
 @dataclass
@@ -305,9 +315,7 @@ class DeployScreen(StepScreen):
             return
         row = self._row(event.logical_id, event.resource_type)
         stamp = event.timestamp.timestamp()
-        row.status = event.status
-        if event.reason:
-            row.reason = event.reason
+        row.set_status(event.status, event.reason)
         if event.status.endswith("_IN_PROGRESS"):
             if row.started is None or row.ended is not None:
                 row.started, row.ended = stamp, None
@@ -332,9 +340,7 @@ class DeployScreen(StepScreen):
         for resource in message.resources:
             row = self._row(resource.logical_id, resource.resource_type)
             if resource_state(row.status) in ("pending", "running"):
-                row.status = resource.status
-                if resource.reason:
-                    row.reason = resource.reason
+                row.set_status(resource.status, resource.reason)
         self._render_all()
 
     def on_deploy_finished(self, message: messages.DeployFinished) -> None:
