@@ -122,8 +122,10 @@ def run_install(answers: str | None, flags: dict[str, object]) -> int:
 def run_sandbox(answers: str | None, flags: dict[str, object], no_tui: bool) -> int:
     """`--sandbox`: the wizard against the sandbox; headless with --answers, --no-tui or no terminal."""
     from core.sandbox.environment import SandboxEnvironment, SandboxOptions
-    from wizard.cli.sandbox import run_headless
+    from wizard.cli.sandbox import run_headless, unavailable
 
+    if (missing := unavailable(sys.stderr)) is not None:
+        return missing
     if answers is None and not no_tui and _interactive() and _tui_available():
         from wizard.app import run_app
 

@@ -47,10 +47,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    if (missing := unavailable(sys.stderr)) is not None:
+        return missing
     flags = {"event_sources": args.event_sources}
     options = SandboxOptions(resource_delay=max(0.0, args.resource_delay))
     return run_headless(args.answers, flags, args.events, args.timeout, options,
                         fail_ratio=args.fail_ingest, fail_seconds=args.fail_seconds)
+
+
+def unavailable(err: TextIO) -> int | None:
+    """Exit 2 with one line saying how to get moto when the sandbox cannot run; None when it can."""
+    from core.sandbox.availability import SandboxUnavailable, require_sandbox
+    from wizard.cli.render import print_error
+
+    try:
+        require_sandbox()
+    except SandboxUnavailable as error:
+        return print_error(error, err)
+    return None
 
 
 def run_headless(answers: str | None, flags: dict[str, object], events: int | None, timeout: float,
