@@ -20,11 +20,8 @@ from core.config.answers import dump_answers, load_answers
 from core.config.event_sources import DEFAULT_EVENT_SOURCES
 from core.config.settings import DEFAULT_PORT_BASE_URL, InstallSettings, SettingsBuilder, validate
 from core.errors import InputError
+from core.port.regions import PORT_REGIONS
 
-PORT_REGIONS: dict[str, str] = {
-    "eu": DEFAULT_PORT_BASE_URL,
-    "us": "https://api.us.getport.io",
-}
 STEPS: tuple[str, ...] = ("welcome", "port", "aws", "sources", "webhook", "names", "stackset", "review",
                           "deploy", "done")
 STEP_TITLES: dict[str, str] = {

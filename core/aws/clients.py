@@ -12,6 +12,7 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
+from core.aws.call_log import log_calls
 from core.config.settings import InstallSettings
 from core.errors import AwsAccessError, InputError
 
@@ -36,6 +37,7 @@ def make_session(settings: InstallSettings) -> boto3.Session:
                 f"AWS region {settings.aws_region!r} does not exist; use one of: "
                 + ", ".join(sorted(known)) + " (--aws-region)"
             )
+    log_calls(session)
     return session
 
 
