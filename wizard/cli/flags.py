@@ -26,6 +26,8 @@ _FLAG_HELP: dict[str, tuple[str, str]] = {
                       "comma-separated AWS event sources (default: " + ",".join(DEFAULT_EVENT_SOURCES) + ")"),
 }
 SETTINGS_FLAGS: tuple[str, ...] = tuple(_FLAG_HELP)
+# The AWS CLI's names, accepted too (exact only: parsers never take abbreviations).
+ALIASES: dict[str, tuple[str, ...]] = {"aws_region": ("--region",), "aws_profile": ("--profile",)}
 
 
 def add_settings_flags(parser: argparse.ArgumentParser | Any, *, answers_help: str = "YAML answers file",
@@ -35,7 +37,8 @@ def add_settings_flags(parser: argparse.ArgumentParser | Any, *, answers_help: s
     parser.add_argument("--answers", metavar="FILE", help=answers_help)
     for name in names:
         flag, help_text = _FLAG_HELP[name]
-        parser.add_argument(flag, help=(overrides or {}).get(name, help_text))
+        parser.add_argument(flag, *ALIASES.get(name, ()), dest=name,
+                            help=(overrides or {}).get(name, help_text))
 
 
 def settings_flags(args: argparse.Namespace, names: tuple[str, ...] = SETTINGS_FLAGS) -> dict[str, Any]:
