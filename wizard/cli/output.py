@@ -136,6 +136,7 @@ class Output:
                       file=stream, flush=True)
             return
         from rich import box
+        from rich.padding import Padding
         from rich.table import Table
 
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
@@ -143,7 +144,7 @@ class Output:
             table.add_column(header)
         for row in rows:
             table.add_row(*(rich_text(_line(cell)) for cell in row))
-        self.console(stream).print(table)
+        self.console(stream).print(Padding(table, (0, 0, 0, 2)))
 
 
 def _line(cell: Line | str) -> Line:
