@@ -171,3 +171,14 @@ def test_help_names_the_subcommands_and_imports_neither_rich_nor_boto3() -> None
 def test_install_flags_are_the_parser_dests() -> None:
     args = build_parser().parse_args([])
     assert set(INSTALL_FLAGS) <= set(vars(args))
+
+
+def test_mapping_preview_json_errors_are_the_failure_document(tmp_path: Any,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "event.json"
+    broken.write_text("{not json")
+    code, out, err = exit_of(["mapping", "preview", str(broken), "--json"], capsys)
+    document = json.loads(out)
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1
+    assert document["ok"] is False and document["error"]["type"] == "PreviewInputError"
+    assert document["error"]["message"] == err[len("error: "):].strip()

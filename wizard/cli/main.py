@@ -14,10 +14,10 @@ import importlib.util
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from core.errors import ExitCode
 from wizard.cli.flags import SETTINGS_FLAGS, add_settings_flags
-from wizard.cli.output import Output, print_failure_document
 from wizard.cli.parsing import (
     PROG,
     add_console_options,
@@ -26,6 +26,9 @@ from wizard.cli.parsing import (
     option_takes_value,
     unknown_subcommand,
 )
+
+if TYPE_CHECKING:
+    from wizard.cli.output import Output
 
 # name -> "module:function"; the function takes the remaining argv and returns an exit code.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -108,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if stray is not None:
             return _unknown_subcommand(args_list[stray], "--json" in args_list)
         args = parser.parse_args(args_list)
+        from wizard.cli.output import Output  # after parsing: --help never loads json or threading
+
         flags = {name: getattr(args, name) for name in INSTALL_FLAGS}
         output = Output.from_args(args)
         if args.sandbox:
@@ -121,12 +126,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\ninterrupted: run the same command again to finish (every step is idempotent)",
               file=sys.stderr)
         if "--json" in args_list:
+            from wizard.cli.output import print_failure_document
+
             print_failure_document("Interrupted", "interrupted (Ctrl-C)", ExitCode.INTERRUPTED)
         return ExitCode.INTERRUPTED
 
 
 def run_install(answers: str | None, flags: dict[str, object], output: Output | None = None) -> int:
     from wizard.cli.install import run_console_install
+    from wizard.cli.output import Output, print_failure_document
     from wizard.cli.prompts import complete_inputs, find_missing
 
     output = output or Output()
@@ -146,6 +154,7 @@ def run_sandbox(answers: str | None, flags: dict[str, object], no_tui: bool,
                 output: Output | None = None) -> int:
     """`--sandbox`: the wizard against the sandbox; headless with --answers, --no-tui or no terminal."""
     from core.sandbox.environment import SandboxEnvironment, SandboxOptions
+    from wizard.cli.output import Output
     from wizard.cli.sandbox import run_headless, unavailable
 
     output = output or Output()
@@ -162,6 +171,8 @@ def run_sandbox(answers: str | None, flags: dict[str, object], no_tui: bool,
 def _unknown_subcommand(word: str, json_requested: bool) -> int:
     sys.stderr.write(unknown_subcommand(word, list(SUBCOMMANDS)))
     if json_requested:
+        from wizard.cli.output import print_failure_document
+
         print_failure_document("UsageError", f"unknown subcommand '{word}'", ExitCode.BAD_INPUT)
     return ExitCode.BAD_INPUT
 

@@ -88,4 +88,8 @@ def main(argv: list[str]) -> int:
         return show_preview(args.event, args.json, sys.stdout)
     except PreviewInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if args.json:  # the same failure document as every --json command
+            from wizard.cli.output import print_failure_document
+
+            print_failure_document("PreviewInputError", str(exc), ExitCode.BAD_INPUT)
         return ExitCode.BAD_INPUT

@@ -6,13 +6,12 @@
   `--json` where a command has a result to print).
 - Options may come before or after the subcommand: `locate_subcommand` finds it.
 
-Importing this module imports argparse and difflib only (`--help` stays fast).
+Importing this module imports argparse only (`--help` stays fast); difflib comes with an error.
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn
@@ -52,6 +51,8 @@ class ConsoleParser(argparse.ArgumentParser):
             return ""
         options = [token.split("=", 1)[0] for token in message[len(prefix):].split()
                    if token.startswith("-")]
+        import difflib
+
         known = list(self._option_string_actions)
         for option in options:
             close = difflib.get_close_matches(option, known, n=1, cutoff=0.7)
@@ -142,6 +143,8 @@ def option_takes_value(parser: argparse.ArgumentParser) -> Callable[[str], bool 
 
 def unknown_subcommand(word: str, names: Sequence[str]) -> str:
     """The short error for `port-aws-wizard statsu`: what was meant, and the list."""
+    import difflib
+
     close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
     guess = f"; did you mean '{close[0]}'?" if close else ""
     return (f"{PROG}: error: unknown subcommand '{word}'{guess}\n"
