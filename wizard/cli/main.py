@@ -2,8 +2,8 @@
 
 With no arguments in a terminal it opens the full-screen wizard; with flags or
 `--answers` it installs non-interactively. Subcommands (`mapping`, `status`, ...) are
-looked up in SUBCOMMANDS and imported only when used, so `--help` imports neither
-Textual nor boto3.
+looked up in SUBCOMMANDS and imported only when used, so `--help` imports none of
+Textual, boto3 or rich. Options may come before the subcommand (wizard/cli/parsing.py).
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("wizard.cli.sandbox:main",
                 "install into a local AWS and Port, send sample events, show the entities"),
 }
-
 
 
 def build_parser() -> argparse.ArgumentParser:
