@@ -37,8 +37,8 @@ MARKS: dict[str, tuple[str, str]] = {
     "ok": ("✓", "ok"),
     "FAIL": ("✗", "fail"),
     "skip": ("–", "skip"),
-    "error:": ("✗", "fail"),
-    "warning:": ("!", "warn"),
+    "error:": ("error:", "fail"),  # the word stays: scripts and people search for it
+    "warning:": ("warning:", "warn"),
 }
 
 
