@@ -208,3 +208,11 @@ def test_verbose_shows_aws_calls_without_parameters(aws_endpoint: str) -> None:
     assert re.search(r"^verbose: AWS sts.GetCallerIdentity \(eu-west-1\) -> 200 in \d+ ms$", text, re.M), text
     assert re.search(r"^verbose: AWS sqs.GetQueueUrl \(eu-west-1\) -> 400 \S+ in \d+ ms$", text, re.M), text
     assert "no-such-queue-secret-name" not in text  # parameters are never shown
+
+
+def test_errors_keep_their_word_in_colour_on_a_terminal() -> None:
+    err = Tty()
+    output = Output(Tty(), err, TERMINAL)
+    output.problem("bad region")
+    output.warning("trail not logging")
+    assert err.getvalue() == "\x1b[1;31merror:\x1b[0m bad region\n\x1b[33mwarning:\x1b[0m trail not logging\n"
