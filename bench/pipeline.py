@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.operations.install import Installer  # noqa: E402
 from core.polling import Polling
 from core.sandbox.environment import SandboxEnvironment, SandboxOptions  # noqa: E402
-from wizard.cli.sandbox import table  # noqa: E402
+from wizard.cli.output import plain_table as table  # noqa: E402
 
 
 class IngestTimer:

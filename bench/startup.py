@@ -5,7 +5,7 @@
 `--help` runs the console entry point in a fresh process; the first-screen figure starts
 the full-screen wizard in a pseudo-terminal (100x30) and stops the clock when the
 Welcome screen's text has been written to the terminal. Each figure is the median of
---runs runs. Also checks that `--help` imports neither textual nor boto3 (exit 1 if so).
+--runs runs. Also checks that `--help` imports none of textual, boto3 or rich (exit 1 if so).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def time_help(command: list[str], env: dict[str, str]) -> float:
 def help_imports(env: dict[str, str]) -> list[str]:
     probe = ("import sys\nfrom wizard.cli.main import main\ntry:\n    main(['--help'])\n"
              "except SystemExit:\n    pass\n"
-             "print(' '.join(m for m in ('textual', 'boto3', 'botocore', 'questionary') "
+             "print(' '.join(m for m in ('textual', 'boto3', 'botocore', 'questionary', 'rich') "
              "if m in sys.modules), file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
                             timeout=60, cwd=ROOT)
@@ -122,7 +122,7 @@ def main() -> int:
     if imported:
         print(f"FAIL: --help imported {', '.join(imported)}")
         return 1
-    print("--help imports neither textual nor boto3")
+    print("--help imports none of textual, boto3 or rich")
     return 0
 
 

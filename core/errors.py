@@ -55,6 +55,14 @@ class PortAuthError(PortApiError):
     """Port rejected the client id/secret."""
 
 
+class PortUnreachableError(PortApiError):
+    """No answer from Port at all: `kind` is refused, dns, tls-certificate, tls, timeout or network."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        self.kind = kind
+        super().__init__(message)
+
+
 class StackDeployError(WizardError):
     """The CloudFormation stack did not reach a *_COMPLETE state."""
 

@@ -1,4 +1,5 @@
-"""The installed wheel finds its template and Port resources without the checkout."""
+"""The installed wheel finds its template and Port resources without the checkout, and a plain
+install leaves the sandbox's moto out (it is the `sandbox` extra)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,18 @@ def test_wheel_installs_and_runs_from_another_directory(tmp_path: Path) -> None:
     assert planned.returncode == 0, planned.stderr
     assert "blueprint    awsAccount" in planned.stdout  # read from the wheel's .port/resources
     assert "webhook      aws_ingest" in planned.stdout
+    installed = subprocess.run([str(python), "-m", "pip", "list", "--format=freeze"], capture_output=True,
+                               text=True, timeout=60, check=True).stdout.lower()
+    for left_out in ("moto==", "flask==", "cfn-lint==", "sympy=="):  # moto[server] and what it brings
+        assert left_out not in installed, installed
+    sandbox = subprocess.run([str(script), "sandbox"], cwd=elsewhere, capture_output=True, text=True,
+                             timeout=60, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert (sandbox.returncode, sandbox.stdout) == (2, "")
+    assert sandbox.stderr == ("error: the sandbox needs moto, which a plain install leaves out: "
+                              "pip install 'port-aws-wizard[sandbox]'\n")
+    version = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
+    assert version.stdout.startswith("port-aws-wizard 0.1.0 ")
+
     located = subprocess.run(
         [str(python), "-c", "from core.resources import template_path; print(template_path())"],
         cwd=elsewhere, capture_output=True, text=True, timeout=60)

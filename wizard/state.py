@@ -89,7 +89,7 @@ class WizardState:
 
     @property
     def port_region(self) -> str:
-        return region_of(self.port_base_url)
+        return region_of(self.port_base_url) or "custom"
 
     def settings(self, aws_endpoint_url: str | None = None) -> InstallSettings:
         stackset: dict[str, Any] = {}

@@ -15,6 +15,7 @@ import botocore.exceptions
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
+from core.aws.call_log import log_calls
 from core.config.aws_checks import region_problems
 from core.config.settings import InstallSettings
 from core.errors import AwsAccessError, InputError
@@ -37,6 +38,7 @@ def make_session(settings: InstallSettings) -> boto3.Session:
         problems = region_problems([settings.aws_region], "--aws-region")
         if problems:
             raise InputError(problems)
+    log_calls(session)
     return session
 
 

@@ -7,6 +7,7 @@ secret and the token never appear in exceptions, logs or output.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,12 +16,17 @@ from urllib.parse import quote
 import httpx
 
 from core.config.credentials import PortCredentials
-from core.errors import PortApiError, PortAuthError
+from core.config.port_regions import other_region_hint
+from core.errors import PortApiError, PortAuthError, PortUnreachableError
 from core.port.retry import Backoff
+from core.port.unreachable import describe_unreachable
 
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = "port-aws-wizard/0.1"
+# One DEBUG line per request and retry (method, path, status, time): the console's --verbose.
+# Never a body, a header or a token.
+log = logging.getLogger("port_aws_wizard.port")
 
 
 class PortClient:
@@ -56,9 +62,12 @@ class PortClient:
         body = {"clientId": self._credentials.client_id, "clientSecret": self._credentials.client_secret}
         response = self._send("POST", "/v1/auth/access_token", json=body, authed=False, idempotent=True)
         if response.status_code in (401, 403, 404):
+            not_found = (f" (HTTP 404: is {self.base_url} Port's API? check --port-base-url)"
+                         if response.status_code == 404 else "")
             raise PortAuthError(
                 "Port rejected the client id/secret (check PORT_CLIENT_ID and PORT_CLIENT_SECRET, "
-                f"and that they belong to the organization at {self.base_url})",
+                f"and that they belong to the organization at {self.base_url}){not_found}"
+                + other_region_hint(self.base_url),
                 status=response.status_code,
                 error=_error_code(response),
             )
@@ -97,21 +106,31 @@ class PortClient:
               authed: bool = True, idempotent: bool) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self._token}"} if authed and self._token else {}
         attempts = self._backoff.attempts if idempotent else 1
-        last_problem = ""
         for attempt in range(1, attempts + 1):
+            started = time.monotonic()
             try:
                 response = self._http.request(method, path, json=json, params=params, headers=headers)
             except httpx.TransportError as error:
-                last_problem = f"could not reach Port at {self.base_url} ({type(error).__name__})"
-                if attempt < attempts:
-                    self._sleep(self._backoff.delay(attempt))
+                problem = describe_unreachable(error, self.base_url)
+                log.debug("Port %s %s -> %s (%s)", method, path, type(error).__name__, problem.kind)
+                if problem.retryable and attempt < attempts:
+                    self._retry(method, path, attempt, attempts, problem.kind)
                     continue
-                raise PortApiError(f"{last_problem} after {attempts} attempt(s)") from None
+                raise PortUnreachableError(problem.message(self.base_url, attempt), problem.kind) from None
+            log.debug("Port %s %s -> %d in %.0f ms", method, path, response.status_code,
+                      (time.monotonic() - started) * 1000)
             if response.status_code in RETRYABLE_STATUS and attempt < attempts:
-                self._sleep(self._backoff.delay(attempt, response.headers.get("Retry-After")))
+                self._retry(method, path, attempt, attempts, f"HTTP {response.status_code}",
+                            response.headers.get("Retry-After"))
                 continue
             return response
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _retry(self, method: str, path: str, attempt: int, attempts: int, why: str,
+               retry_after: str | None = None) -> None:
+        delay = self._backoff.delay(attempt, retry_after)
+        log.debug("Port %s %s: %s; retry %d of %d in %.1f s", method, path, why, attempt, attempts - 1, delay)
+        self._sleep(delay)
 
     def _json_or_raise(self, response: httpx.Response, what: str) -> dict[str, Any]:
         status = response.status_code

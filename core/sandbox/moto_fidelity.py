@@ -50,13 +50,14 @@ from typing import Any
 
 import moto
 
-PINNED_MOTO_VERSION = "5.2.5"
+from core.sandbox.availability import PINNED_MOTO_VERSION, SANDBOX_EXTRA
 
 if moto.__version__ != PINNED_MOTO_VERSION:  # pragma: no cover - guards an upgrade
     raise RuntimeError(
         f"core.sandbox.moto_fidelity patches moto {PINNED_MOTO_VERSION} internals, but moto "
-        f"{moto.__version__} is installed: install moto[server]=={PINNED_MOTO_VERSION}, or check "
-        "every patch in this module against the new version and update PINNED_MOTO_VERSION"
+        f"{moto.__version__} is installed: {SANDBOX_EXTRA}, or check "
+        "every patch in this module against the new version and update PINNED_MOTO_VERSION "
+        "(core/sandbox/availability.py) and the sandbox extra in pyproject.toml"
     )
 
 import jsonpath_ng.ext  # noqa: E402

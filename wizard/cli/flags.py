@@ -25,6 +25,8 @@ _FLAG_HELP: dict[str, tuple[str, str]] = {
     "event_sources": ("--event-sources", "comma-separated AWS event sources"),
 }
 SETTINGS_FLAGS: tuple[str, ...] = tuple(_FLAG_HELP)
+# The AWS CLI's names, accepted too (exact only: parsers never take abbreviations).
+ALIASES: dict[str, tuple[str, ...]] = {"aws_region": ("--region",), "aws_profile": ("--profile",)}
 
 _STACKSET_HELP: dict[str, tuple[str, dict[str, Any]]] = {
     "stackset": ("--stackset", {"action": "store_true", "default": None, "help":
@@ -57,7 +59,8 @@ def add_settings_flags(parser: argparse.ArgumentParser | Any, *, answers_help: s
     parser.add_argument("--answers", metavar="FILE", help=answers_help)
     for name in names:
         flag, help_text = _FLAG_HELP[name]
-        parser.add_argument(flag, help=(overrides or {}).get(name, help_text + _default_text(name)))
+        parser.add_argument(flag, *ALIASES.get(name, ()), dest=name,
+                            help=(overrides or {}).get(name, help_text + _default_text(name)))
 
 
 def _default_text(name: str) -> str:

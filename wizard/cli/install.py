@@ -1,8 +1,7 @@
-"""The non-interactive install: settings from answers file, environment and flags; plain output."""
+"""The non-interactive install: settings from answers file, environment and flags; console output."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
@@ -12,7 +11,11 @@ from core.config.credentials import WEBHOOK_SECRET_VARIABLE, credentials_from
 from core.config.settings import InstallSettings, SettingsBuilder
 from core.errors import WizardError
 from core.operations.install import Installer, InstallFailed
-from wizard.cli.render import ConsoleReporter, print_error, print_summary
+from wizard.cli.documents import install_document
+from wizard.cli.output import Output
+from wizard.cli.render import ConsoleReporter, print_summary
+from wizard.cli.style import join
+from wizard.cli.verbose import verbose_calls
 
 
 def build_settings(answers: str | None, flags: Mapping[str, object], environ: Mapping[str, str]
@@ -29,25 +32,28 @@ def build_settings(answers: str | None, flags: Mapping[str, object], environ: Ma
 
 
 def run_console_install(answers: str | None, flags: Mapping[str, object], environ: Mapping[str, str],
-                        out: TextIO | None = None, err: TextIO | None = None) -> int:
-    out, err = out or sys.stdout, err or sys.stderr
+                        out: TextIO | None = None, err: TextIO | None = None,
+                        output: Output | None = None) -> int:
+    output = output or Output(out, err, environ)
     try:
         settings, secrets = build_settings(answers, flags, environ)
         credentials = credentials_from(environ, secrets)
-        reporter = ConsoleReporter(out)
-        print("Plan:" if settings.dry_run else "Installing:", file=out, flush=True)
-        installer = Installer(settings, credentials, reporter,
+        output.progress(join(("Plan:" if settings.dry_run else "Installing:", "heading")))
+        installer = Installer(settings, credentials, ConsoleReporter(output),
                               webhook_secret=environ.get(WEBHOOK_SECRET_VARIABLE, ""))
-        result = installer.run()
-        print_summary(result, settings.dry_run, out)
+        with verbose_calls(output):
+            result = installer.run()
+        print_summary(result, settings.dry_run, output)
+        if output.json:
+            output.document(install_document(result, settings))
         return 0
     except InstallFailed as error:
-        print_error(error, err)
+        code = output.fail(error, completed=list(error.completed))
         if error.completed:
-            print("Done before the failure (kept; a re-run continues from here):", file=err)
+            output.write("Done before the failure (kept; a re-run continues from here):", output.err)
             for step in error.completed:
-                print(f"  - {step}", file=err)
-        print("Fix the problem above and run the same command again.", file=err)
-        return error.exit_code
+                output.write(f"  - {step}", output.err)
+        output.write("Fix the problem above and run the same command again.", output.err)
+        return code
     except WizardError as error:  # InputError too: every problem, exit 2
-        return print_error(error, err)
+        return output.fail(error)

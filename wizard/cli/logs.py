@@ -11,16 +11,21 @@ from core.errors import InputError
 from wizard.cli.operation import Context, command_parser, note_stackset, run_command
 
 
-def main(argv: Sequence[str], environ: Mapping[str, str] | None = None,
-              out: TextIO | None = None, err: TextIO | None = None,
-              stop: threading.Event | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = command_parser("logs", "Show the forwarder's log records, one readable line each.")
     parser.add_argument("--follow", "-f", action="store_true", help="keep printing new records")
     parser.add_argument("--since", default="10m",
                         help="how far back to start: 30s, 10m, 2h, 1d (default 10m)")
     parser.add_argument("--filter", metavar="TEXT", help="only records containing every term of TEXT")
     parser.add_argument("--raw", action="store_true", help="print the records as they are")
-    return run_command(lambda context, args: _logs(context, args, stop), parser, argv, environ, out, err)
+    return parser
+
+
+def main(argv: Sequence[str], environ: Mapping[str, str] | None = None,
+         out: TextIO | None = None, err: TextIO | None = None,
+         stop: threading.Event | None = None) -> int:
+    return run_command(lambda context, args: _logs(context, args, stop), build_parser(), argv, environ,
+                       out, err)
 
 
 def _logs(context: Context, args: argparse.Namespace, stop: threading.Event | None) -> int:
@@ -48,17 +53,19 @@ def _logs(context: Context, args: argparse.Namespace, stop: threading.Event | No
             arn = log_group_arn(logs, installation.log_group)
         tail = LogTail(logs, installation.log_group, since, args.filter, live_client=live,
                        log_group_arn=arn)
-        print(f"{installation.log_group} (since {args.since}"
-              + (f", filter {args.filter!r}" if args.filter else "") + ")", file=context.err, flush=True)
+        output = context.output
+        if not output.quiet:  # about the records, not one of them: stderr, so stdout pipes cleanly
+            output.write(f"{installation.log_group} (since {args.since}"
+                         + (f", filter {args.filter!r}" if args.filter else "") + ")", context.err)
         lines = tail.follow(stop) if args.follow else iter(tail.history())
         shown_notices = 0
         for line in lines:
-            context.print(line.message if args.raw else line.text)
+            output.write(line.message if args.raw else line.text, context.out)
             while shown_notices < len(tail.notices):
-                print(f"note: {tail.notices[shown_notices]}", file=context.err, flush=True)
+                output.write(f"note: {tail.notices[shown_notices]}", context.err)
                 shown_notices += 1
         for notice in tail.notices[shown_notices:]:
-            print(f"note: {notice}", file=context.err, flush=True)
+            output.write(f"note: {notice}", context.err)
     except AWS_ERRORS as error:
         raise explain_aws_error(error, "read the forwarder's logs") from None
     except KeyboardInterrupt:

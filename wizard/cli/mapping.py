@@ -10,6 +10,7 @@ from typing import TextIO
 from core.errors import ExitCode
 from core.port.mapping_engine import MappingOutcome
 from core.port.preview import PreviewInputError, action_json, preview, read_event
+from wizard.cli.parsing import add_console_options, new_parser
 
 
 def _print_human(outcome: MappingOutcome, kinds: list[str], out: TextIO) -> None:
@@ -52,25 +53,31 @@ def show_preview(path: str, as_json: bool, out: TextIO) -> int:
     return ExitCode.OK
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="port-aws-wizard mapping",
-                                     description="Check the Port mappings against AWS events.")
+def build_parser() -> argparse.ArgumentParser:
+    parser = new_parser("mapping", "Check the Port mappings against AWS events.")
+    add_console_options(parser)
     commands = parser.add_subparsers(dest="command", required=True)
     show = commands.add_parser(
-        "preview", help="show what an event would do in Port (or which filter rejects it)")
+        "preview", help="show what an event would do in Port (or which filter rejects it)",
+        description="Show what an event would do in Port, or which filter rejects it.")
     show.add_argument("event", metavar="EVENT.json",
                       help="an EventBridge event, a forwarded body or a Port entity payload "
                            "('-' reads stdin)")
     show.add_argument("--json", action="store_true",
                       help="print a JSON list of actions (empty when no mapping applies)")
+    add_console_options(show)
     return parser
 
 
 def main(argv: list[str]) -> int:
     """Entry point for ``port-aws-wizard mapping ...``; returns the exit code."""
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         return show_preview(args.event, args.json, sys.stdout)
     except PreviewInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if args.json:  # the same failure document as every --json command
+            from wizard.cli.output import print_failure_document
+
+            print_failure_document("PreviewInputError", str(exc), ExitCode.BAD_INPUT)
         return ExitCode.BAD_INPUT

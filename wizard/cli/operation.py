@@ -1,8 +1,10 @@
-"""What `status`, `logs`, `redrive` and `uninstall` share: their flags, settings, errors, a confirmation.
+"""What `status`, `logs`, `redrive` and `uninstall` share: their flags, settings, output, errors,
+a confirmation.
 
 Each takes the install's settings flags (and `--answers`), so it finds the resources the
-install made. Port credentials come from PORT_CLIENT_ID / PORT_CLIENT_SECRET. The work is
-done by UI-free modules the wizard uses too: core.operations (status, logs, redrive, uninstall).
+install made, and the console options (`-v`, `-q`, `--json` where it has a result document).
+Port credentials come from PORT_CLIENT_ID / PORT_CLIENT_SECRET. The work is done by UI-free
+modules the wizard uses too (core.operations).
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from wizard.cli.flags import (
     add_stackset_flags,
     settings_flags,
 )
-from wizard.cli.render import print_error
+from wizard.cli.output import Output
+from wizard.cli.parsing import ConsoleParser, add_console_options, new_parser
+from wizard.cli.verbose import verbose_calls
 
 
 def settings_parser() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = ConsoleParser(add_help=False)
     group = parent.add_argument_group("where the install is (same flags as the install)")
     add_settings_flags(group, answers_help="the install's YAML answers file", overrides={
         "queue_name": "SQS queue name, used when the stack is gone",
@@ -39,38 +43,42 @@ def settings_parser() -> argparse.ArgumentParser:
     return parent
 
 
-def command_parser(prog: str, description: str) -> argparse.ArgumentParser:
-    return argparse.ArgumentParser(prog=f"port-aws-wizard {prog}", description=description,
-                                   parents=[settings_parser()])
+def command_parser(prog: str, description: str, *, json_help: str | None = None) -> argparse.ArgumentParser:
+    parser = new_parser(prog, description, parents=[settings_parser()])
+    add_console_options(parser, json_help=json_help)
+    return parser
 
 
 class Context:
-    """What every command needs: settings, Port credentials, output streams."""
+    """What every command needs: settings, Port credentials, where to write."""
 
-    def __init__(self, args: argparse.Namespace, environ: Mapping[str, str],
-                 out: TextIO, err: TextIO) -> None:
+    def __init__(self, args: argparse.Namespace, environ: Mapping[str, str], output: Output) -> None:
         from wizard.cli.install import build_settings
 
         flags = settings_flags(args, SETTINGS_FLAGS + STACKSET_FLAGS)
         self.settings: InstallSettings
         self.settings, secrets = build_settings(args.answers, flags, environ)
         self.credentials = credentials_from(environ, secrets)
-        self.out, self.err = out, err
+        self.output = output
+        self.out, self.err = output.out, output.err
 
     def print(self, text: str = "") -> None:
-        print(text, file=self.out, flush=True)
+        """A human line of the result (on stderr with --json, where the document is the result)."""
+        self.output.result(text)
 
 
 def run_command(main: Callable[[Context, argparse.Namespace], int], parser: argparse.ArgumentParser,
          argv: Sequence[str], environ: Mapping[str, str] | None, out: TextIO | None,
          err: TextIO | None) -> int:
-    out, err = out or sys.stdout, err or sys.stderr
     args = parser.parse_args(list(argv))
+    environ = os.environ if environ is None else environ
+    output = Output.from_args(args, out, err, environ)
     try:
-        context = Context(args, os.environ if environ is None else environ, out, err)
-        return main(context, args)
+        with verbose_calls(output):
+            context = Context(args, environ, output)
+            return main(context, args)
     except WizardError as error:
-        return print_error(error, err)
+        return output.fail(error)
 
 
 def confirm(context: Context, question: str, yes: bool, stdin: TextIO | None = None) -> bool:
@@ -80,7 +88,7 @@ def confirm(context: Context, question: str, yes: bool, stdin: TextIO | None = N
     stdin = stdin or sys.stdin
     if not stdin.isatty():
         raise InputError(f"{question} Not asked without a terminal: pass --yes to go ahead")
-    print(f"{question} [y/N] ", end="", file=context.out, flush=True)
+    print(f"{question} [y/N] ", end="", file=context.output.progress_stream, flush=True)
     return stdin.readline().strip().lower() in ("y", "yes")
 
 
@@ -89,4 +97,4 @@ def note_stackset(context: Context, doing: str) -> None:
     if context.settings.stackset:
         from core.aws.stackset import local_instance_note
 
-        print(f"note: {local_instance_note(context.settings, doing)}", file=context.err, flush=True)
+        context.output.write(f"note: {local_instance_note(context.settings, doing)}", context.output.err)

@@ -1,13 +1,17 @@
-"""Plain-text rendering of an install for the non-interactive path (`--answers`, flags, CI)."""
+"""Rendering of an install's progress and result for the console (`--answers`, flags, CI).
+
+Each progress event becomes one line of segments (wizard/cli/style.py): the same words in
+plain output as on a terminal, where changes, stack statuses and marks are coloured.
+"""
 
 from __future__ import annotations
 
 import shlex
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from core.config.url_checks import mask_url
-from core.errors import InputError, WizardError
+from core.errors import WizardError
 from core.operations.install import InstallResult
 from core.progress import (
     Change,
@@ -21,8 +25,12 @@ from core.progress import (
     StackSettled,
     StepFailed,
     StepFinished,
-    StepStarted,
 )
+from wizard.cli.output import Output
+from wizard.cli.style import Line, change_style, join, mark, stack_status_style
+
+if TYPE_CHECKING:
+    from core.operations.install import InstallResult
 
 _PAST = {
     Change.CREATE: "created",
@@ -34,92 +42,111 @@ _PAST = {
 
 
 class ConsoleReporter:
-    """Prints each progress event as one line, as it happens."""
+    """Writes each progress event as one line, as it happens (warnings and errors on stderr)."""
 
-    def __init__(self, out: TextIO | None = None) -> None:
-        self.out = out or sys.stdout
+    def __init__(self, out: TextIO | Output | None = None) -> None:
+        self.output = out if isinstance(out, Output) else Output(out)
         self._stack_header_shown = False
 
     def __call__(self, event: ProgressEvent) -> None:
-        line = self.format(event)
+        if isinstance(event, Notice) and event.level in ("warning", "error"):
+            (self.output.warning if event.level == "warning" else self.output.problem)(event.message)
+            return
+        line = self.line(event)
         if line:
-            print(line, file=self.out, flush=True)
+            self.output.progress(line)
 
     def format(self, event: ProgressEvent) -> str:
+        """The event's plain text ("" for none)."""
+        return "".join(text for text, _style in self.line(event))
+
+    def line(self, event: ProgressEvent) -> Line:
         if isinstance(event, PlanItem):
-            detail = f"  ({event.detail})" if event.detail else ""
-            if event.kind.startswith("AWS::"):  # a resource of the stack's change set
-                return f"  {event.target:<4} {'resource':<12} {event.name + ' (' + event.kind + ')':<52} " \
-                       f"{event.change}{detail}"
-            return f"  {event.target:<4} {event.kind:<12} {event.name:<52} {event.change}{detail}"
-        if isinstance(event, StepStarted):
-            return ""
+            return plan_line(event)
         if isinstance(event, StepFinished):
-            return f"  [ok] {event.step}: {_PAST[event.change]}"
+            past = (_PAST[event.change], change_style(event.change))
+            return join("  ", mark("[ok]"), f" {event.step}: ", past)
         if isinstance(event, StepFailed):
-            return f"  [failed] {event.step}: {event.reason}"
+            return join("  ", mark("[failed]"), f" {event.step}: {event.reason}")
         if isinstance(event, StackEventSeen):
-            header = ""
+            header = []
             if not self._stack_header_shown:
                 self._stack_header_shown = True
-                header = "Stack events:\n"
+                header = [("Stack events:", "heading"), ("\n", "")]
             reason = f"  {event.reason}" if event.reason else ""
-            return (f"{header}  {event.timestamp:%H:%M:%S}  {event.status:<22} "
-                    f"{event.logical_id} ({event.resource_type}){reason}")
+            return join(header, f"  {event.timestamp:%H:%M:%S}  ",
+                        (f"{event.status:<22}", stack_status_style(event.status)),
+                        f" {event.logical_id} ", (f"({event.resource_type})", "dim"), reason)
         if isinstance(event, StackSettled):
+            status = (event.status, stack_status_style(event.status))
             if event.succeeded:
-                return f"Stack {event.stack_name}: {event.status}"
-            return f"Stack {event.stack_name}: {event.status}. First failure: {event.first_failure}"
+                return join(f"Stack {event.stack_name}: ", status)
+            return join(f"Stack {event.stack_name}: ", status, f". First failure: {event.first_failure}")
         if isinstance(event, StackSetOperationUpdate | StackSetInstanceUpdate | StackSetSettled):
-            return format_stackset(event)
+            return stackset_line(event)
         if isinstance(event, Notice):
-            prefix = {"warning": "warning: ", "error": "error: "}.get(event.level, "")
-            return f"{prefix}{event.message}"
-        return ""
+            return join(event.message)
+        return []  # StepStarted: the plan line already said what comes
+
+
+def plan_line(item: PlanItem) -> Line:
+    """`  aws  resource     Queue (AWS::SQS::Queue)   create  (detail)`."""
+    detail = f"  ({item.detail})" if item.detail else ""
+    kind, name = item.kind, item.name
+    if kind.startswith("AWS::"):  # a resource of the stack's change set
+        kind, name = "resource", f"{name} ({kind})"
+    return join(f"  {item.target:<4} {kind:<12} {name:<52} ", (str(item.change), change_style(item.change)),
+                (detail, "dim"))
 
 
 def format_stackset(event: StackSetOperationUpdate | StackSetInstanceUpdate | StackSetSettled) -> str:
+    return "".join(text for text, _style in stackset_line(event))
+
+
+def stackset_line(event: StackSetOperationUpdate | StackSetInstanceUpdate | StackSetSettled) -> Line:
     """One line per StackSet operation status, per account/region status, and at the end."""
     if isinstance(event, StackSetOperationUpdate):
         reason = f"  {event.reason}" if event.reason else ""
-        return (f"StackSet {event.stack_set_name}: {event.action} operation {event.operation_id[:8]} "
-                f"{event.status}{reason}")
+        return join(f"StackSet {event.stack_set_name}: {event.action} operation {event.operation_id[:8]} ",
+                    (event.status, stack_status_style(event.status)), reason)
     if isinstance(event, StackSetInstanceUpdate):
         unit = f" ({event.organizational_unit})" if event.organizational_unit else ""
         reason = f"  {event.reason}" if event.reason else ""
-        return (f"  {event.account}{unit} {event.region:<15} {event.action.lower():<7} "
-                f"{event.status}{reason}")
+        return join(f"  {event.account}{unit} {event.region:<15} {event.action.lower():<7} ",
+                    (event.status, stack_status_style(event.status)), reason)
     if not event.succeeded:
-        return f"StackSet {event.stack_set_name}: failed in " + "; ".join(event.failures)
-    lines = [f"StackSet {event.stack_set_name}: {_PAST[event.change]}, "
-             f"{len(event.instances)} instance(s)"]
-    return "\n".join(lines + [f"  {instance}" for instance in event.instances])
+        return join(f"StackSet {event.stack_set_name}: ", ("failed", "fail"),
+                    " in " + "; ".join(event.failures))
+    lines = join(f"StackSet {event.stack_set_name}: ", (_PAST[event.change], change_style(event.change)),
+                 f", {len(event.instances)} instance(s)")
+    for instance in event.instances:
+        lines += join(f"\n  {instance}")
+    return lines
 
 
-def print_summary(result: InstallResult, dry_run: bool, out: TextIO | None = None) -> None:
-    out = out or sys.stdout
+def print_summary(result: InstallResult, dry_run: bool, out: TextIO | Output | None = None) -> None:
+    """What the install did, after its progress lines: webhook, deploy command, stack outputs."""
+    output = out if isinstance(out, Output) else Output(out)
     if dry_run:
-        print("Dry run: nothing was changed in Port or AWS.", file=out)
+        output.result("Dry run: nothing was changed in Port or AWS.")
         return
     if not result.changed:
-        print("Everything was already up to date: no changes.", file=out)
+        output.result("Everything was already up to date: no changes.")
     if result.webhook.url:
-        print(f"Webhook ingest URL: {mask_url(result.webhook.url)} (key masked)", file=out)
+        output.result(join("Webhook ingest URL: ", (mask_url(result.webhook.url), "name"), " (key masked)"))
     if result.deploy_command:
-        print("\nPort is set up. Deploy the stack later with:", file=out)
+        output.result("\nPort is set up. Deploy the stack later with:")
         if result.webhook_env_file:
-            print(f"  . {shlex.quote(str(result.webhook_env_file))}   "
-                  "# webhook URL and secret, owner-readable only", file=out)
-        print(f"  {result.deploy_command}", file=out)
+            output.result(f"  . {shlex.quote(str(result.webhook_env_file))}   "
+                          "# webhook URL and secret, owner-readable only")
+        output.result(f"  {result.deploy_command}")
     if result.stack and result.stack.outputs:
-        print("Stack outputs:", file=out)
+        output.result(join(("Stack outputs:", "heading")))
         for key, value in sorted(result.stack.outputs.items()):
-            print(f"  {key}: {value}", file=out)
+            output.result(join(f"  {key}: ", (value, "name")))
 
 
-def print_error(error: WizardError, err: TextIO) -> int:
+def print_error(error: WizardError, err: TextIO | Output | None = None) -> int:
     """Show a user-facing error (each input problem on its own line); return its exit code."""
-    problems = error.problems if isinstance(error, InputError) else [str(error)]
-    for problem in problems:
-        print(f"error: {problem}", file=err)
-    return error.exit_code
+    output = err if isinstance(err, Output) else Output(err=err or sys.stderr)
+    return output.fail(error)

@@ -16,7 +16,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from core.polling import Polling
+from core.sandbox.availability import SANDBOX_EXTRA
 from core.sandbox.environment import SandboxOptions
+from wizard.cli.output import Output
+from wizard.cli.parsing import add_console_options, new_parser
+from wizard.cli.style import join
 
 if TYPE_CHECKING:
     from core.sandbox.counters import CounterSnapshot
@@ -26,10 +30,10 @@ EXIT_UNEXPECTED = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="port-aws-wizard sandbox",
-        description="Install into a local AWS (moto) and Port (emulator), then send sample AWS events "
-                    "through EventBridge -> SQS -> the forwarder -> Port and show what arrived.")
+    parser = new_parser(
+        "sandbox", "Install into a local AWS (moto) and Port (emulator), then send sample AWS events "
+                   "through EventBridge -> SQS -> the forwarder -> Port and show what arrived. Needs the "
+                   f"sandbox extra: {SANDBOX_EXTRA}.")
     parser.add_argument("--events", type=int, default=None, metavar="N",
                         help="sample events to send (default: one round: a create per source, "
                              "a delete and a rejected event)")
@@ -43,60 +47,75 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fail-ingest", type=float, default=0.0, metavar="RATIO",
                         help="make the Port emulator fail this share of ingests for --fail-seconds")
     parser.add_argument("--fail-seconds", type=float, default=5.0, metavar="SECONDS")
+    add_console_options(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    output = Output.from_args(args)
+    if (missing := unavailable(output)) is not None:
+        return missing
     flags = {"event_sources": args.event_sources}
     options = SandboxOptions(resource_delay=max(0.0, args.resource_delay))
     return run_headless(args.answers, flags, args.events, args.timeout, options,
-                        fail_ratio=args.fail_ingest, fail_seconds=args.fail_seconds)
+                        fail_ratio=args.fail_ingest, fail_seconds=args.fail_seconds, output=output)
+
+
+def unavailable(output: Output | TextIO) -> int | None:
+    """Exit 2 with one line saying how to get moto when the sandbox cannot run; None when it can."""
+    from core.sandbox.availability import SandboxUnavailable, require_sandbox
+    from wizard.cli.render import print_error
+
+    try:
+        require_sandbox()
+    except SandboxUnavailable as error:
+        return print_error(error, output)
+    return None
 
 
 def run_headless(answers: str | None, flags: dict[str, object], events: int | None, timeout: float,
                  options: SandboxOptions, *, fail_ratio: float = 0.0, fail_seconds: float = 5.0,
-                 out: TextIO | None = None, err: TextIO | None = None) -> int:
+                 out: TextIO | None = None, err: TextIO | None = None, output: Output | None = None) -> int:
     from core.errors import WizardError
     from core.operations.install import Installer, InstallFailed
     from core.sandbox.environment import SandboxEnvironment
     from wizard.cli.render import ConsoleReporter, print_summary
+    from wizard.cli.verbose import verbose_calls
 
-    out, err = out or sys.stdout, err or sys.stderr
+    output = output or Output(out, err)
     try:
         sandbox = SandboxEnvironment(options, answers=answers, flags=flags).start()
     except WizardError as error:
-        for problem in getattr(error, "problems", None) or [str(error)]:
-            print(f"error: {problem}", file=err)
-        return error.exit_code
+        return output.fail(error)
     try:
-        print(f"Sandbox: AWS is moto at {sandbox.aws_endpoint} (account {sandbox.account}), "
-              f"Port is the emulator at {sandbox.port_base_url}", file=out)
-        print("Installing:", file=out, flush=True)
+        output.progress(f"Sandbox: AWS is moto at {sandbox.aws_endpoint} (account {sandbox.account}), "
+                        f"Port is the emulator at {sandbox.port_base_url}")
+        output.progress(join(("Installing:", "heading")))
         assert sandbox.settings is not None
         try:
-            result = Installer(sandbox.settings, sandbox.credentials, ConsoleReporter(out),
-                               polling=Polling(interval=options.stack_poll_seconds)).run()
+            with verbose_calls(output):
+                result = Installer(sandbox.settings, sandbox.credentials, ConsoleReporter(output),
+                                   polling=Polling(interval=options.stack_poll_seconds)).run()
         except InstallFailed as error:
-            print(f"error: {error}", file=err)
-            return error.exit_code
-        print_summary(result, False, out)
+            return output.fail(error)
+        print_summary(result, False, output)
         flow = sandbox.start_flow()
         count = events if events is not None else flow.plan.round_size
-        print(f"\nSending {count} sample events to EventBridge (sources: "
-              f"{', '.join(flow.plan.sources)}):", file=out, flush=True)
+        output.progress(join(("\nSending ", "heading"), (f"{count} sample events", "heading"),
+                             f" to EventBridge (sources: {', '.join(flow.plan.sources)}):"))
         if fail_ratio > 0:
             flow.fail_ingest_for(fail_seconds, fail_ratio)
-            print(f"  the Port emulator fails {fail_ratio:.0%} of ingests for {fail_seconds:g}s", file=out)
+            output.progress(f"  the Port emulator fails {fail_ratio:.0%} of ingests for {fail_seconds:g}s")
         flow.send_events(count)
-        settled = _follow(flow, timeout, out)
-        return _report(flow, settled, timeout, out)
+        settled = _follow(flow, timeout, output)
+        return _report(flow, settled, timeout, output)
     finally:
         sandbox.stop()
 
 
-def _follow(flow: SandboxFlow, timeout: float, out: TextIO) -> bool:
-    """Wait for every event's outcome, printing the counters once a second."""
+def _follow(flow: SandboxFlow, timeout: float, output: Output) -> bool:
+    """Wait for every event's outcome, printing the counters once a second when they change."""
     deadline = time.monotonic() + timeout
     last_line, last_print = "", 0.0
     while time.monotonic() < deadline:
@@ -106,7 +125,7 @@ def _follow(flow: SandboxFlow, timeout: float, out: TextIO) -> bool:
         if now - last_print >= 1.0:
             line = _compact(flow.counters())
             if line != last_line:
-                print(f"  {line}", file=out, flush=True)
+                output.progress(f"  {line}")
                 last_line, last_print = line, now
         time.sleep(0.1)
     return flow.settled()
@@ -117,37 +136,29 @@ def _compact(c: CounterSnapshot) -> str:
             f"failed {c.failed} | DLQ {c.dead_lettered} | entity changes {c.entity_changes}")
 
 
-def _report(flow: SandboxFlow, settled: bool, timeout: float, out: TextIO) -> int:
+def _report(flow: SandboxFlow, settled: bool, timeout: float, output: Output) -> int:
     counters = flow.counters()
     outcomes = flow.outcomes()
-    print("\nCounters:", file=out)
-    print(table(["hop", "count"], [[label, str(value)] for label, value in counters.rows()]), file=out)
-    print("\nEvents:", file=out)
-    print(table(["#", "sample", "event id", "outcome", "detail"], [
+    output.result(join(("\nCounters:", "heading")))
+    output.table(["hop", "count"], [[label, str(value)] for label, value in counters.rows()])
+    output.result(join(("\nEvents:", "heading")))
+    output.table(["#", "sample", "event id", "outcome", "detail"], [
         [str(o.event.sequence), o.event.sample, o.event_id[:8],
-         o.state + ("" if o.as_expected else "  <-- not what the sample expects"),
-         o.detail or (f"{o.changes} entity changes" if o.changes else "")] for o in outcomes]), file=out)
+         join((o.state, "ok" if o.as_expected else "fail"),
+              ("" if o.as_expected else "  <-- not what the sample expects", "fail")),
+         o.detail or (f"{o.changes} entity changes" if o.changes else "")] for o in outcomes])
     unexpected = [o for o in outcomes if not o.as_expected]
     if not settled:
-        print(f"\nNot every event had an outcome after {timeout:g}s: "
-              f"{sum(1 for o in outcomes if o.state == 'pending')} pending.", file=out)
+        output.result(f"\nNot every event had an outcome after {timeout:g}s: "
+                      f"{sum(1 for o in outcomes if o.state == 'pending')} pending.")
     if unexpected or not settled:
-        print(f"FAILED: {len(unexpected)} of {len(outcomes)} events did not end as expected.", file=out)
+        output.result(join((f"FAILED: {len(unexpected)} of {len(outcomes)} events did not end as expected.",
+                            "fail")))
     else:
-        print(f"\nOK: all {len(outcomes)} events ended as entity changes or filter rejections, "
-              "as expected.", file=out)
+        output.result(join(("\nOK", "ok"), f": all {len(outcomes)} events ended as entity changes or filter "
+                           "rejections, as expected."))
     entities = flow.entities()
-    print(f"\nEntities in Port ({len(entities)}):", file=out)
-    print(table(["blueprint", "identifier", "title"],
-                [[row.blueprint, row.identifier, row.title] for row in entities]), file=out)
+    output.result(join((f"\nEntities in Port ({len(entities)}):", "heading")))
+    output.table(["blueprint", "identifier", "title"],
+                 [[row.blueprint, row.identifier, row.title] for row in entities])
     return EXIT_UNEXPECTED if unexpected or not settled else 0
-
-
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    """A plain-text table with aligned columns."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
-    lines = ["  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)).rstrip(),
-             "  " + "  ".join("-" * w for w in widths)]
-    lines += ["  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip()
-              for row in rows]
-    return "\n".join(lines)

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from wizard.cli.flags import add_settings_flags, settings_flags
+from wizard.cli.parsing import add_console_options, new_parser
 
-EXIT_USAGE = 2
 REMEMBERED = ("port_base_url", "aws_region", "aws_profile", "stack_name", "queue_name",
               "lambda_function_name", "integration_id", "event_sources")
 
@@ -24,20 +24,21 @@ TROUBLESHOOT_FLAGS = ("aws_region", "aws_profile", "stack_name", "queue_name", "
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="port-aws-wizard troubleshoot",
-        description="Full-screen troubleshooting: a live tail of the forwarder Lambda's CloudWatch logs "
-                    "(follow/pause, filter) and a check of each hop. Without a terminal use "
-                    "`port-aws-wizard status` and `port-aws-wizard logs --follow`.",
+    parser = new_parser(
+        "troubleshoot",
+        "Full-screen troubleshooting: a live tail of the forwarder Lambda's CloudWatch logs "
+        "(follow/pause, filter) and a check of each hop. Without a terminal use "
+        "`port-aws-wizard status` and `port-aws-wizard logs --follow`.",
     )
     add_settings_flags(parser, answers_help="YAML answers file of the install", names=TROUBLESHOOT_FLAGS)
+    add_console_options(parser)  # accepted everywhere; the full screen has its own log view
     return parser
 
 
 def main(argv: Sequence[str], environ: Mapping[str, str] | None = None, interactive: bool | None = None
          ) -> int:
     from core.config.settings import SettingsBuilder
-    from core.errors import InputError
+    from core.errors import ExitCode, InputError
     from wizard.cli.render import print_error
     from wizard.state import StateStore, WizardState
 
@@ -47,7 +48,7 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None, interact
     if not interactive:
         print("error: troubleshoot is full screen and needs a terminal; use `port-aws-wizard status` "
               "and `port-aws-wizard logs --follow` instead", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.BAD_INPUT
     saved = WizardState()
     StateStore().load(saved)
     builder = SettingsBuilder()
