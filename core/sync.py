@@ -244,8 +244,9 @@ class Syncer:
         for item in items:
             data = _encode(item)
             if len(data) > MAX_BATCH_BYTES:
-                self.result.errors.append(f"{kind} {item['resource']['Properties']} is "
-                                          f"{len(data)} bytes, over Port's ingest limit; skipped")
+                ident = item["resource"]["Properties"].get(describers.KINDS[kind].id_key)
+                self.result.errors.append(f"{kind} {ident} is {len(data)} bytes, over Port's "
+                                          "ingest limit; skipped")  # never the document itself
             else:
                 encoded.append(data)
         groups = list(batches(encoded))
