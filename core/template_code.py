@@ -1,11 +1,13 @@
-"""Keep the template's inline Lambda code identical to core/forwarder.py + core/describers.py.
+"""Keep the template's inline Lambda code in step with core/forwarder.py + core/describers.py.
 
     python -m core.template_code --check   # exit 1 when the template's ZipFile differs
     python -m core.template_code --write   # write the code into the template
 
 The Lambda gets one file (index.py): core/forwarder.py with core/describers.py appended
 (its docstring and __future__ import dropped), so both the Lambda and `sync` run the one
-describers module.
+describers module. The template's copy has no docstrings, comments or blank lines
+(core/code_strip.py): the same statements in fewer bytes, so the template stays within
+CloudFormation's 51,200-byte TemplateBody limit with room to grow (TEMPLATE_BYTE_BUDGET).
 
 Also loads the YAML template with CloudFormation's short tags (!Ref, !GetAtt, ...) for tests
 and tools that inspect it.
@@ -21,12 +23,14 @@ from typing import Any
 
 import yaml
 
+from core.code_strip import stripped
 from core.resources import template_path
 
 FORWARDER_PATH = Path(__file__).resolve().parent / "forwarder.py"
 DESCRIBERS_PATH = Path(__file__).resolve().parent / "describers.py"
 _ZIPFILE_KEY = "ZipFile: |"
 _APPENDED = "\n\n# ---- core/describers.py (appended by core.template_code) ----\n"
+TEMPLATE_BYTE_BUDGET = 48_000  # every option on; CloudFormation's limit is 51,200
 
 
 def _module_body(source: str) -> str:
@@ -38,11 +42,16 @@ def _module_body(source: str) -> str:
     return "".join(body).strip("\n") + "\n"
 
 
-def forwarder_code() -> str:
-    """The Lambda's inline code: core/forwarder.py, then core/describers.py appended."""
+def readable_code() -> str:
+    """The Lambda's code as the repo keeps it: core/forwarder.py, then core/describers.py."""
     forwarder = FORWARDER_PATH.read_text(encoding="utf-8")
     describers = _module_body(DESCRIBERS_PATH.read_text(encoding="utf-8"))
     return forwarder.rstrip("\n") + "\n" + _APPENDED + describers
+
+
+def forwarder_code() -> str:
+    """The template's inline code: readable_code() without docstrings and comments."""
+    return stripped(readable_code())
 
 
 def with_inline_code(template_text: str, code: str) -> str:
@@ -103,20 +112,23 @@ def main(argv: list[str] | None = None) -> int:
     path = template_path()
     current = path.read_text(encoding="utf-8")
     wanted = with_inline_code(current, forwarder_code())
-    if args.write:
-        if wanted != current:
-            path.write_text(wanted, encoding="utf-8")
-            print(f"updated {path}")
-        return 0
-    if wanted != current:
+    if args.write and wanted != current:
+        path.write_text(wanted, encoding="utf-8")
+        print(f"updated {path}")
+    elif wanted != current:
         print(
             f"{path}: inline code differs from {FORWARDER_PATH} + {DESCRIBERS_PATH.name}; "
             "run python -m core.template_code --write",
             file=sys.stderr,
         )
         return 1
+    size = len(wanted.encode())
+    if size > TEMPLATE_BYTE_BUDGET:
+        print(f"{path} is {size} bytes, over the budget of {TEMPLATE_BYTE_BUDGET}: make room "
+              "before adding more", file=sys.stderr)
+        return 1
+    print(f"{path}: {size} of {TEMPLATE_BYTE_BUDGET} bytes")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,10 +12,18 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
+from core.code_strip import same_code, stripped
 from core.event_sources import DEFAULT_EVENT_SOURCES
 from core.resources import template_path
 from core.stack_parameters import PARAMETER_NAMES, SECRET_PARAMETERS, SIGNATURE_HEADER
-from core.template_code import forwarder_code, load_template, with_inline_code
+from core.template_code import (
+    TEMPLATE_BYTE_BUDGET,
+    forwarder_code,
+    load_template,
+    main,
+    readable_code,
+    with_inline_code,
+)
 from tests.aws_fixtures import unique_name
 
 pytest_plugins = ["tests.aws_fixtures"]
@@ -39,8 +47,41 @@ def test_cfn_lint_reports_nothing() -> None:
     assert [str(m) for m in matches] == []
 
 
-def test_template_fits_a_direct_upload() -> None:
-    assert len(TEMPLATE_TEXT.encode()) < TEMPLATE_BODY_LIMIT
+def test_template_fits_a_direct_upload_with_room_to_grow() -> None:
+    """One template serves every option (conditions switch resources on), so its size is the
+    size with every option on; CloudFormation refuses a TemplateBody over 51,200 bytes."""
+    assert TEMPLATE_BYTE_BUDGET == 48_000 < TEMPLATE_BODY_LIMIT
+    assert len(TEMPLATE_TEXT.encode()) <= TEMPLATE_BYTE_BUDGET
+
+
+def test_the_templates_code_is_the_repos_code_without_docstrings_and_comments() -> None:
+    readable, inline = readable_code(), forwarder_code()
+    assert same_code(readable, inline)
+    assert '"""' not in inline and not any(line.lstrip().startswith("#") for line in inline.splitlines())
+    assert len(inline.encode()) < 0.85 * len(readable.encode())
+    assert not same_code(readable, inline.replace("MAX_BODY_BYTES = 512 * 1024", "MAX_BODY_BYTES = 512"))
+
+
+def test_a_body_that_was_only_a_docstring_keeps_a_statement() -> None:
+    source = 'class Rejected(ValueError):\n    """Why."""\n\n\nx = "#"  # a comment\n'
+    assert stripped(source) == 'class Rejected(ValueError):\n    pass\nx = "#"\n'
+    assert same_code(source, stripped(source))
+
+
+def test_check_fails_when_the_template_is_stale_or_over_budget(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    import core.template_code as template_code
+
+    copy = tmp_path / "aws-serverless.template"
+    monkeypatch.setattr(template_code, "template_path", lambda: copy)
+    copy.write_text(TEMPLATE_TEXT, encoding="utf-8")
+    assert main(["--check"]) == 0
+    copy.write_text(with_inline_code(TEMPLATE_TEXT, readable_code()), encoding="utf-8")
+    assert main(["--check"]) == 1
+    assert "differs" in capsys.readouterr().err
+    monkeypatch.setattr(template_code, "TEMPLATE_BYTE_BUDGET", len(TEMPLATE_TEXT.encode()) - 1)
+    assert main(["--write"]) == 1
+    assert "over the budget" in capsys.readouterr().err
 
 
 def test_inline_code_is_exactly_core_forwarder() -> None:
