@@ -31,11 +31,13 @@ from core.progress import (
     StepFinished,
 )
 from core.resources import template_path
+from core.secret_rotation import RotationWindow
 from core.settings import InstallSettings
 from core.stack_deployer import StackDeployer, render_deploy_command
 from core.stack_parameters import stack_parameters
 from core.stackset import deploy_stackset, plan_stackset
 from core.stackset_permissions import stackset_preflight
+from core.webhook_secret import StoredWebhook, stored_webhook
 
 WEBHOOK_ENV_FILE = "port-aws-webhook.env"
 PLACEHOLDER_WEBHOOK_URL = "https://ingest.example/<created-by-this-install>"
@@ -95,8 +97,10 @@ class Installer:
                                "steps are listed without checking what exists", "warning"))
             result.items += _unchecked_port_items(self.settings)
         else:
+            stored = self._stored_webhook(required=False)
             with self.port_client_factory(self.settings.port_api_url, self.credentials) as client:
-                outcome = PortSetup(client, self.settings, self.report, self.webhook_secret).run(write=False)
+                outcome = PortSetup(client, self.settings, self.report, self.webhook_secret,
+                                    stored).run(write=False)
             result.items += outcome.items
             result.webhook = outcome.webhook
         for item in result.items:
@@ -123,11 +127,17 @@ class Installer:
             if self.settings.stackset:
                 stackset_config = stackset_preflight(make_session(self.settings), self.settings, self.report)
         result = InstallResult()
+        stored = self._stored_webhook(required=not self.settings.port_only)
         with self.port_client_factory(self.settings.port_api_url, credentials) as client:
             outcome: PortOutcome = PortSetup(client, self.settings, self._report_done,
-                                             self.webhook_secret).run(write=True)
+                                             self.webhook_secret, stored).run(write=True)
         result.items += outcome.items
         result.webhook = outcome.webhook
+        window = RotationWindow(self.report)
+        if outcome.webhook.rotated:
+            window.opened("you run the deploy command below" if self.settings.port_only else
+                          "every stack instance is updated" if self.settings.stackset else
+                          "the stack update completes (usually one to two minutes)")
         parameters = stack_parameters(self.settings, outcome.webhook.url, outcome.webhook.secret)
         if self.settings.port_only:
             result.deploy_command = render_deploy_command(
@@ -138,6 +148,7 @@ class Installer:
             result.stackset = deploy_stackset(cloudformation, stackset_config, template_path().read_text(),
                                               parameters, self.report, self.poll_seconds, sleep=self.sleep)
             self.completed.append(f"StackSet {stackset_config.name}: {result.stackset.change}")
+            window.closed()
             return result
         deployer = StackDeployer(cloudformation, self.report, poll_seconds=self.poll_seconds,
                                  sleep=self.sleep)
@@ -148,7 +159,26 @@ class Installer:
         except botocore.exceptions.ClientError as error:
             raise explain_aws_error(error, f"deploy stack {self.settings.stack_name}") from None
         self.completed.append(f"stack {self.settings.stack_name}: {result.stack.status}")
+        window.closed()
         return result
+
+    def _stored_webhook(self, required: bool) -> StoredWebhook | None:
+        """What the installed stack signs with (its Secrets Manager secret), read with the
+        user's AWS credentials. Not `required` (a plan, --port-only): unreadable is a warning."""
+        if not self.settings.webhook_ref.managed:
+            return None
+        try:
+            session = make_session(self.settings)
+            return stored_webhook(lambda service: make_client(session, service, self.settings),
+                                  self.settings)
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError,
+                WizardError) as error:
+            if not isinstance(error, WizardError):
+                error = explain_aws_error(error, "read the installed stack's webhook secret")
+            if required:
+                raise error from None
+            self.report(Notice(f"{error}; without it the webhook gets a new secret", "warning"))
+            return None
 
     def _report_done(self, event: ProgressEvent) -> None:
         if isinstance(event, StepFinished):

@@ -27,6 +27,7 @@ from core.log_tail import ERROR_PATTERN, LogTail, error_lines
 from core.port_client import PortClient
 from core.port_resources import load_blueprints
 from core.settings import InstallSettings
+from core.stack_health import alarm_names, alarms_state, webhook_secret_state
 from core.stacks import describe_stack, parse_list_parameter
 
 AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ResponseParserError)
@@ -102,6 +103,9 @@ class Installation:
     rule_arn: str = ""
     log_group: str = ""
     webhook_url: str = ""  # what the Lambda posts to (holds the webhook key: never print it)
+    webhook_secret_arn: str = ""  # the stack's secret with the URL and signing secret
+    webhook_secret_problem: str = ""  # why it could not be read
+    alarms: dict[str, str] = field(default_factory=dict)  # label -> alarm name
     event_sources: tuple[str, ...] = ()
     sources_origin: str = "settings"  # "stack" when read from the stack's parameter
     outputs: dict[str, str] = field(default_factory=dict)
@@ -151,7 +155,13 @@ def locate_installation(aws: AwsClients, settings: InstallSettings) -> Installat
         logging_config = configuration.get("LoggingConfig") or {}
         found.log_group = logging_config.get("LogGroup") or found.log_group
         variables = (configuration.get("Environment") or {}).get("Variables") or {}
-        found.webhook_url = variables.get("PORT_WEBHOOK_URL", "")
+        found.webhook_url = variables.get("PORT_WEBHOOK_URL", "")  # a stack from before the secret
+        found.webhook_secret_arn = variables.get("PORT_WEBHOOK_SECRET_ARN", "")
+    found.webhook_secret_arn = outputs.get("WebhookSecretArn") or found.webhook_secret_arn
+    if found.webhook_secret_arn:
+        found.webhook_url, found.webhook_secret_problem = webhook_secret_state(
+            aws("secretsmanager"), found.webhook_secret_arn)
+    found.alarms = alarm_names(found.stack_name, outputs)
     return found
 
 
@@ -255,7 +265,29 @@ class AwsChecks:
             ("Lambda function", self.function),
             ("Lambda last hour", self.function_metrics),
             ("Lambda error lines", self.function_error_lines),
+            ("Alarms", self.alarms),
+            ("Webhook secret", self.webhook_secret),
         ]
+
+    def alarms(self) -> CheckResult:
+        ok, figure, detail, fix = alarms_state(self.aws("cloudwatch"), self.aws("sns"), self.found.alarms)
+        return CheckResult("Alarms", ok, figure, detail, fix)
+
+    def webhook_secret(self) -> CheckResult:
+        found = self.found
+        if not found.webhook_secret_arn:
+            stale = bool(found.webhook_url)
+            return CheckResult("Webhook secret", False, "in the function's environment" if stale
+                               else "not found",
+                               "the webhook URL and signing secret are readable by anyone who may "
+                               "read the function's configuration" if stale else
+                               "the stack has no webhook secret",
+                               "run the install again: it moves them into Secrets Manager")
+        if found.webhook_secret_problem:
+            return CheckResult("Webhook secret", False, "unreadable", found.webhook_secret_problem)
+        return CheckResult("Webhook secret", True, "in Secrets Manager",
+                           f"{found.webhook_secret_arn.rsplit(':', 1)[-1]}; the function's "
+                           "environment names it")
 
     def stack(self) -> CheckResult:
         found = self.found

@@ -121,13 +121,34 @@ def test_a_broken_install_names_each_fault_and_exits_1(
     assert f"port-aws-wizard redrive --stack-name {installed.stack_name}" in dlq_line
     webhook_line = line_of(out, "Port webhook")
     assert webhook_line.lstrip().startswith("FAIL") and "not found" in webhook_line
-    assert "3 of 13 checks failed: EventBridge rule, Dead-letter queue, Port webhook" in out
+    assert "3 of 15 checks failed: EventBridge rule, Dead-letter queue, Port webhook" in out
 
     code, out, _err = run(status_main, [*installed.args, "--json"], installed.env)
     report = json.loads(out)
     assert code == 1 and report["ok"] is False
     assert {c["name"] for c in report["checks"] if not c["ok"]} == {
         "EventBridge rule", "Dead-letter queue", "Port webhook"}
+
+
+def test_status_shows_the_alarms_state_and_where_the_webhook_secret_lives(
+    installed: Installed, trail: str, aws_client: Callable[..., Any]
+) -> None:
+    code, out, _err = run(status_main, installed.args, installed.env)
+    assert code == 0, out
+    alarms = line_of(out, "Alarms")
+    assert alarms.lstrip().startswith("ok") and "dead letters OK, function errors OK; not mailed" in alarms
+    secret = line_of(out, "Webhook secret")
+    assert secret.lstrip().startswith("ok") and "in Secrets Manager" in secret
+
+    # What CloudWatch does once the dead-letter queue has held messages for a period.
+    aws_client("cloudwatch").set_alarm_state(AlarmName=f"{installed.stack_name}-dead-letters",
+                                             StateValue="ALARM", StateReason="1 message visible")
+    code, out, _err = run(status_main, installed.args, installed.env)
+
+    assert code == 1
+    alarms = line_of(out, "Alarms")
+    assert alarms.lstrip().startswith("FAIL") and "dead letters ALARM" in alarms
+    assert "port-aws-wizard redrive" in alarms
 
 
 def test_without_port_credentials_port_checks_are_skipped_not_failed(

@@ -125,15 +125,23 @@ def test_parameters_match_the_installer_both_ways() -> None:
     assert "Default" not in parameters["PortWebhookUrl"]
 
 
-def test_the_lambda_gets_url_secret_header_and_enrichment_from_parameters() -> None:
+def test_the_lambda_names_the_secret_and_never_holds_the_url_or_the_key() -> None:
+    """The environment is readable by every read-only principal: it only names the secret."""
     variables = RESOURCES["Function"]["Properties"]["Environment"]["Variables"]
     assert variables == {
-        "PORT_WEBHOOK_URL": {"Ref": "PortWebhookUrl"},
-        "PORT_WEBHOOK_SECRET": {"Ref": "PortWebhookSecret"},
+        "PORT_WEBHOOK_SECRET_ARN": {"Ref": "WebhookSecret"},
+        "PORT_WEBHOOK_VERSION": {"Ref": "WebhookVersion"},
         "PORT_SIGNATURE_HEADER": {"Ref": "PortWebhookSignatureHeader"},
         "PORT_ENRICH": {"Ref": "EnableEnrichment"},
     }
     assert TEMPLATE["Parameters"]["EnableEnrichment"]["Default"] == "true"
+    secret = RESOURCES["WebhookSecret"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert secret["Properties"]["SecretString"] == {"Fn::Join": ["", [
+        '{"url":"', {"Ref": "PortWebhookUrl"}, '","secret":"', {"Ref": "PortWebhookSecret"}, '"}']]}
+    used = json.dumps({k: v for k, v in RESOURCES.items() if k != "WebhookSecret"})
+    assert "PortWebhookUrl" not in used and "PortWebhookSecret" not in used
+    assert "PortWebhook" not in json.dumps(TEMPLATE["Outputs"])
 
 
 def test_queue_is_encrypted_and_redrives_to_a_14_day_dead_letter_queue() -> None:
@@ -179,7 +187,7 @@ def test_rule_matches_the_chosen_sources_and_dead_letters_undeliverable_events()
     assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
 
 
-def test_role_has_no_fixed_name_and_reaches_only_this_queue_and_log_group() -> None:
+def test_role_has_no_fixed_name_and_reaches_only_this_queue_log_group_and_secret() -> None:
     role = RESOURCES["FunctionRole"]["Properties"]
     assert "RoleName" not in role
     assert "ManagedPolicyArns" not in role
@@ -188,8 +196,12 @@ def test_role_has_no_fixed_name_and_reaches_only_this_queue_and_log_group() -> N
     assert resources == {
         json.dumps({"Fn::GetAtt": ["Queue", "Arn"]}),
         json.dumps({"Fn::GetAtt": ["LogGroup", "Arn"]}),
+        json.dumps({"Ref": "WebhookSecret"}),
     }
-    actions = {a for s in statements for a in s["Action"]}
+    secret_statement = next(s for s in statements if s["Resource"] == {"Ref": "WebhookSecret"})
+    assert secret_statement["Action"] == "secretsmanager:GetSecretValue"
+    actions = {a for s in statements for a in (
+        [s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert not any("*" in a for a in actions)
     assert "sqs:SendMessage" not in actions and "logs:CreateLogGroup" not in actions
 
@@ -216,10 +228,39 @@ def test_function_logs_to_its_own_log_group_with_retention() -> None:
     assert RESOURCES["Function"]["Properties"]["Runtime"].startswith("python3.")
 
 
-def test_event_source_mapping_reports_batch_item_failures() -> None:
+def test_event_source_mapping_reports_batch_item_failures_and_caps_concurrency() -> None:
     (mapping,) = of_type("AWS::Lambda::EventSourceMapping").values()
     assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["Properties"]["BatchSize"] == {"Ref": "BatchSize"}
+    assert mapping["Properties"]["ScalingConfig"] == {
+        "MaximumConcurrency": {"Ref": "LambdaMaxConcurrency"}}
+    cap = TEMPLATE["Parameters"]["LambdaMaxConcurrency"]
+    assert (cap["Default"], cap["MinValue"], cap["MaxValue"]) == (5, 2, 1000)
+
+
+def test_readers_of_the_function_never_read_other_functions_code() -> None:
+    """lambda:GetFunction answers a link to download the code: the role has no such right."""
+    actions = json.dumps([p["Properties"]["PolicyDocument"] for p in of_type("AWS::IAM::Policy").values()])
+    assert "lambda:GetFunction\"" not in actions and "lambda:GetFunctionConfiguration" in actions
+
+
+def test_alarms_on_dead_letters_and_errors_mail_only_when_an_address_is_given() -> None:
+    alarms = of_type("AWS::CloudWatch::Alarm")
+    watched = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]) for a in alarms.values()}
+    assert watched == {("AWS/SQS", "ApproximateNumberOfMessagesVisible"), ("AWS/Lambda", "Errors")}
+    dlq = RESOURCES["DeadLetterAlarm"]["Properties"]
+    assert dlq["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}]
+    for alarm in alarms.values():
+        properties = alarm["Properties"]
+        assert (properties["ComparisonOperator"], properties["Threshold"]) == ("GreaterThanThreshold", 0)
+        assert properties["AlarmActions"] == {"Fn::If": ["AlarmByEmail", [{"Ref": "AlarmTopic"}],
+                                                         {"Ref": "AWS::NoValue"}]}
+    topic = RESOURCES["AlarmTopic"]
+    assert topic["Condition"] == "AlarmByEmail"
+    assert topic["Properties"]["Subscription"] == [{"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}]
+    assert TEMPLATE["Conditions"]["AlarmByEmail"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
 
 
 # --- deployed on moto ----------------------------------------------------------------
@@ -232,6 +273,9 @@ EXPECTED_OUTPUTS = {
     "FunctionName",
     "EventRuleArn",
     "LogGroupName",
+    "WebhookSecretArn",
+    "DeadLetterAlarmName",
+    "ErrorAlarmName",
 }
 
 
@@ -258,6 +302,9 @@ def deploy(
                 "MaximumBatchingWindowInSeconds": "5",
                 "LogRetentionInDays": "14",
                 "EnableEnrichment": "true",
+                "WebhookVersion": "0a1b",
+                "LambdaMaxConcurrency": "5",
+                "AlarmEmail": "",
             }.items()
         ],
     )
@@ -285,9 +332,10 @@ def test_template_deploys_with_every_resource_and_output(aws_client: Callable[..
     cloudformation = aws_client("cloudformation")
     summaries = cloudformation.list_stack_resources(StackName=stack)["StackResourceSummaries"]
     created = {s["LogicalResourceId"] for s in summaries if s.get("LogicalResourceId")}
-    # moto has no model for AWS::SQS::QueuePolicy nor AWS::IAM::Policy (checked statically)
+    # moto has no model for AWS::SQS::QueuePolicy nor AWS::IAM::Policy (checked statically);
+    # the alarm topic exists only with an AlarmEmail
     assert created >= set(RESOURCES) - set(of_type("AWS::SQS::QueuePolicy")) - set(
-        of_type("AWS::IAM::Policy"))
+        of_type("AWS::IAM::Policy")) - {"AlarmTopic"}
     assert set(outputs) == EXPECTED_OUTPUTS
 
     attributes = aws_client("sqs").get_queue_attributes(QueueUrl=outputs["QueueUrl"], AttributeNames=["All"])[
@@ -297,7 +345,15 @@ def test_template_deploys_with_every_resource_and_output(aws_client: Callable[..
     assert json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"] == (outputs["DeadLetterQueueArn"])
     function = aws_client("lambda").get_function_configuration(FunctionName=outputs["FunctionName"])
     assert function["Handler"] == "index.handler"
-    assert function["Environment"]["Variables"]["PORT_SIGNATURE_HEADER"] == SIGNATURE_HEADER
+    variables = function["Environment"]["Variables"]
+    assert variables["PORT_SIGNATURE_HEADER"] == SIGNATURE_HEADER
+    assert variables["PORT_WEBHOOK_SECRET_ARN"] == outputs["WebhookSecretArn"]
+    stored = aws_client("secretsmanager").get_secret_value(SecretId=outputs["WebhookSecretArn"])
+    assert json.loads(stored["SecretString"]) == {"url": "https://ingest.getport.io/whk_key", "secret": ""}
+    assert "whk_key" not in json.dumps(variables)
+    alarms = aws_client("cloudwatch").describe_alarms(
+        AlarmNames=[outputs["DeadLetterAlarmName"], outputs["ErrorAlarmName"]])["MetricAlarms"]
+    assert {a["MetricName"] for a in alarms} == {"ApproximateNumberOfMessagesVisible", "Errors"}
     retention = aws_client("logs").describe_log_groups(logGroupNamePrefix=outputs["LogGroupName"])[
         "logGroups"
     ][0]["retentionInDays"]
