@@ -341,7 +341,7 @@ def run_sync(settings: InstallSettings, credentials: PortCredentials | None, *,
 
 
 # ---- the console command -----------------------------------------------------------------
-SYNC_FLAGS = ("event_sources", "webhook", "port_base_url", "aws_region", "aws_profile")
+SYNC_FLAGS = ("event_sources", "webhook", "port_base_url", "aws_region", "aws_profile", "stack_name")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -66,25 +66,27 @@ def stored_webhook(client: Callable[[str], Any], settings: InstallSettings) -> S
     if stack is None:
         return None
     outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
-    arn = outputs.get(SECRET_OUTPUT)
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+    name = (outputs.get("FunctionName") or parameters.get("LambdaFunctionName")
+            or settings.lambda_function_name)
+    arn = outputs.get(SECRET_OUTPUT, "")
+    variables: dict[str, str] = {}
     try:
+        if not arn:  # no outputs (moto, after a change set): the function names the secret
+            variables = (client("lambda").get_function_configuration(FunctionName=name)
+                         .get("Environment") or {}).get("Variables") or {}
+            arn = variables.get("PORT_WEBHOOK_SECRET_ARN", "")
         if arn:
             return read_secret(client("secretsmanager"), arn)
-        parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
-        name = (outputs.get("FunctionName") or parameters.get("LambdaFunctionName")
-                or settings.lambda_function_name)
-        variables = (client("lambda").get_function_configuration(FunctionName=name)
-                     .get("Environment") or {}).get("Variables") or {}
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code == "ResourceNotFoundException":
             return None
-        what = f"the webhook secret {arn}" if arn else f"the function {settings.lambda_function_name}"
+        what = f"the webhook secret {arn}" if arn else f"the function {name}"
         raise AwsAccessError(
             f"could not read {what} ({code}): the install keeps signing with the stored secret "
-            "and needs to read it. Grant secretsmanager:GetSecretValue on it (lambda:"
-            "GetFunctionConfiguration for a stack installed before the secret existed), or "
-            "pass --rotate-webhook-secret to set a new one") from None
+            "and needs to read it. Grant secretsmanager:GetSecretValue on it (and lambda:"
+            "GetFunctionConfiguration), or pass --rotate-webhook-secret to set a new one") from None
     if not variables.get("PORT_WEBHOOK_URL"):
         return None
     return StoredWebhook(variables["PORT_WEBHOOK_URL"], variables.get("PORT_WEBHOOK_SECRET", ""),
