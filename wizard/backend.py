@@ -148,6 +148,16 @@ class Backend:
         except Exception:  # noqa: BLE001 - a broken config only means no list
             return []
 
+    def _stored_webhook(self, settings: InstallSettings) -> Any:
+        """What an installed stack signs with, so the review plans to keep it (None: unknown)."""
+        from core.errors import WizardError
+        from core.webhook_secret import stored_webhook
+
+        try:
+            return stored_webhook(lambda service: self._client(settings, service), settings)
+        except (WizardError, Exception):  # the install itself says what is wrong
+            return None
+
     def _client(self, settings: InstallSettings, service: str, retries: int | None = None) -> Any:
         from botocore.config import Config
 
@@ -225,9 +235,10 @@ class Backend:
 
         settings = self.settings(settings)
         result = ReviewResult()
+        stored = self._stored_webhook(settings)
         with self._port_client(settings.port_api_url, credentials) as client:
-            outcome = PortSetup(client, settings, _drop, self.environ.get("PORT_WEBHOOK_SECRET", "")
-                                ).run(write=False)
+            outcome = PortSetup(client, settings, _drop, self.environ.get("PORT_WEBHOOK_SECRET", ""),
+                                stored).run(write=False)
         result.port_items = list(outcome.items)
         if settings.stackset:
             return self._review_stackset(settings, outcome, result)

@@ -72,6 +72,8 @@ class WizardState:
     log_retention_days: int = 14
     sign_requests: bool = True
     enrich_events: bool = True
+    lambda_max_concurrency: int = 5
+    alarm_email: str = ""
     # One stack (stackset False) or a StackSet; the StackSet answers are kept while it is off.
     stackset: bool = False
     accounts: tuple[str, ...] = ()
@@ -117,6 +119,8 @@ class WizardState:
             log_retention_days=self.log_retention_days,
             sign_requests=self.sign_requests,
             enrich_events=self.enrich_events,
+            lambda_max_concurrency=self.lambda_max_concurrency,
+            alarm_email=self.alarm_email.strip(),
             **stackset,
         )
 
@@ -138,6 +142,8 @@ class WizardState:
         self.log_retention_days = settings.log_retention_days
         self.sign_requests = settings.sign_requests
         self.enrich_events = settings.enrich_events
+        self.lambda_max_concurrency = settings.lambda_max_concurrency
+        self.alarm_email = settings.alarm_email
         for name in STACKSET_FIELDS:
             setattr(self, name, getattr(settings, name))
         try:
