@@ -445,6 +445,8 @@ class AwsChecks:
         state = mapping.get("State", "")
         result = mapping.get("LastProcessingResult", "")
         figure = state + (f", last result: {result}" if result else "")
+        cap = (mapping.get("ScalingConfig") or {}).get("MaximumConcurrency")
+        figure += f", at most {cap} at once" if cap else ""
         if state != "Enabled":
             return CheckResult("Event source mapping", False, figure,
                                f"the mapping is {state}: the queue is not read",

@@ -139,6 +139,7 @@ def test_status_shows_the_alarms_state_and_where_the_webhook_secret_lives(
     assert alarms.lstrip().startswith("ok") and "dead letters OK, function errors OK; not mailed" in alarms
     secret = line_of(out, "Webhook secret")
     assert secret.lstrip().startswith("ok") and "in Secrets Manager" in secret
+    assert "at most 5 at once" in line_of(out, "Event source mapping")
 
     # What CloudWatch does once the dead-letter queue has held messages for a period.
     aws_client("cloudwatch").set_alarm_state(AlarmName=f"{installed.stack_name}-dead-letters",
@@ -149,6 +150,30 @@ def test_status_shows_the_alarms_state_and_where_the_webhook_secret_lives(
     alarms = line_of(out, "Alarms")
     assert alarms.lstrip().startswith("FAIL") and "dead letters ALARM" in alarms
     assert "port-aws-wizard redrive" in alarms
+
+
+def test_alarm_email_and_concurrency_reach_the_stack_and_status(
+    port_env: dict[str, str], aws_endpoint: str, trail: str, aws_client: Callable[..., Any]
+) -> None:
+    env = {**port_env, "AWS_ENDPOINT_URL": aws_endpoint}
+    installed = Installed(env, unique_name("port-aws"), unique_name("events"), unique_name("forwarder"))
+    flags = {"stack_name": installed.stack_name, "queue_name": installed.queue_name,
+             "lambda_function_name": installed.function_name, "event_sources": ",".join(SOURCES),
+             "alarm_email": "ops@example.com", "lambda_max_concurrency": "7"}
+    out, err = io.StringIO(), io.StringIO()
+    assert run_console_install(None, flags, env, out, err) == 0, err.getvalue()
+
+    code, out, _err = run(status_main, installed.args, installed.env)
+
+    assert code == 0, out
+    assert "at most 7 at once" in line_of(out, "Event source mapping")
+    assert "; mailed" in line_of(out, "Alarms")
+    alarm = aws_client("cloudwatch").describe_alarms(
+        AlarmNames=[f"{installed.stack_name}-dead-letters"])["MetricAlarms"][0]
+    [topic] = alarm["AlarmActions"]
+    endpoints = [s["Endpoint"] for s in aws_client("sns").list_subscriptions_by_topic(
+        TopicArn=topic)["Subscriptions"]]
+    assert endpoints == ["ops@example.com"]
 
 
 def test_without_port_credentials_port_checks_are_skipped_not_failed(
