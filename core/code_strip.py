@@ -3,7 +3,8 @@
 CloudFormation takes at most 51,200 bytes of TemplateBody, and the inline code is most of
 it. The repo keeps the readable code (core/forwarder.py, core/describers.py); the template
 gets the same statements, line for line as written, minus docstrings, comments and blank
-lines. `same_code` proves the two are one program (tests/test_template.py).
+lines, indented by two spaces a level instead of four. `same_code` proves the two are one
+program (tests/test_template.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import io
 import tokenize
 
 _SCOPES = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+INDENT = 2  # spaces per block level in the template's copy
 
 
 def _docstring(node: ast.AST) -> ast.Expr | None:
@@ -49,7 +51,38 @@ def stripped(source: str) -> str:
             line = line[:comments[number]]
         if line.strip():
             lines.append(line.rstrip())
-    return "\n".join(lines) + "\n"
+    return reindented("\n".join(lines) + "\n", INDENT)
+
+
+def reindented(source: str, unit: int) -> str:
+    """The source with `unit` spaces per block level. A statement's continuation lines move
+    by as much as its first line, so their alignment holds; lines inside a multi-line
+    string are left alone."""
+    shift: dict[int, int] = {}  # line number -> spaces to remove
+    inside_strings: set[int] = set()
+    depth, first, delta = 0, 0, 0
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.INDENT:
+            depth += 1
+        elif token.type == tokenize.DEDENT:
+            depth -= 1
+        elif token.type in (tokenize.NL, tokenize.COMMENT, tokenize.ENDMARKER):
+            continue
+        elif token.type == tokenize.NEWLINE:
+            for number in range(first, token.end[0] + 1):
+                shift[number] = delta
+            first = 0
+        else:
+            if not first:
+                first, delta = token.start[0], token.start[1] - depth * unit
+            if token.type == tokenize.STRING and token.end[0] > token.start[0]:
+                inside_strings.update(range(token.start[0] + 1, token.end[0] + 1))
+    lines = source.splitlines(keepends=True)
+    for number, line in enumerate(lines, start=1):
+        if number in shift and number not in inside_strings:
+            lead = len(line) - len(line.lstrip(" "))
+            lines[number - 1] = line[min(shift[number], lead):]
+    return "".join(lines)
 
 
 def without_docstrings(source: str) -> str:

@@ -64,7 +64,15 @@ def test_the_templates_code_is_the_repos_code_without_docstrings_and_comments() 
 
 def test_a_body_that_was_only_a_docstring_keeps_a_statement() -> None:
     source = 'class Rejected(ValueError):\n    """Why."""\n\n\nx = "#"  # a comment\n'
-    assert stripped(source) == 'class Rejected(ValueError):\n    pass\nx = "#"\n'
+    assert stripped(source) == 'class Rejected(ValueError):\n  pass\nx = "#"\n'
+    assert same_code(source, stripped(source))
+
+
+def test_blocks_take_two_spaces_and_continuation_lines_keep_their_alignment() -> None:
+    source = ('def f(a,\n      b):\n    if a:\n        return {"k": a,\n                "v": """x\n'
+              '    y"""}\n    return b\n')
+    assert stripped(source) == ('def f(a,\n      b):\n  if a:\n    return {"k": a,\n            "v": """x\n'
+                                '    y"""}\n  return b\n')
     assert same_code(source, stripped(source))
 
 
