@@ -91,9 +91,7 @@ def webhook_environment(env: Any = os.environ) -> Any:
     if not arn:
         return env
     if arn not in _webhook:
-        import boto3
-
-        client = boto3.client("secretsmanager", region_name=arn.split(":")[3])
+        client = _client_factory(arn.split(":")[3])("secretsmanager")
         _webhook[arn] = json.loads(client.get_secret_value(SecretId=arn)["SecretString"])
     found = _webhook[arn]
     return {**env, "PORT_WEBHOOK_URL": found.get("url") or "",

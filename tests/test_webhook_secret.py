@@ -65,23 +65,32 @@ class Install:
         arn = self.function()["Environment"]["Variables"]["PORT_WEBHOOK_SECRET_ARN"]
         return json.loads(self.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
 
-    def forward(self, monkeypatch: pytest.MonkeyPatch, aws_endpoint: str) -> dict[str, Any]:
-        """One EC2 event through the deployed function's code, in a fresh container."""
+    def container(self, monkeypatch: pytest.MonkeyPatch, aws_endpoint: str,
+                  **changed: str) -> types.ModuleType:
+        """A fresh execution environment of the deployed function: its code and environment."""
         function = self.function()
-        for name, value in function["Environment"]["Variables"].items():
+        for name, value in {**function["Environment"]["Variables"], **changed}.items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("PORT_ENRICH", "false")
         monkeypatch.setenv("AWS_ENDPOINT_URL", aws_endpoint)  # its boto3 reaches moto
         index = types.ModuleType("index")
         code = moto_fidelity.deployed_function_code(ACCOUNT, REGION, function["FunctionName"])
         exec(compile(code, "index.py", "exec"), index.__dict__)  # noqa: S102 - the deployed code
-        event = {"version": "0", "id": uuid.uuid4().hex, "source": "aws.ec2", "account": ACCOUNT,
-                 "detail-type": "EC2 Instance State-change Notification", "region": REGION,
-                 "time": "2026-11-25T00:00:00Z", "resources": [],
-                 "detail": {"instance-id": "i-0123456789abcdef0", "state": "running"}}
-        record = {"messageId": uuid.uuid4().hex, "body": json.dumps(event), "awsRegion": REGION,
-                  "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:q"}
-        return index.handler({"Records": [record]}, None)
+        return index
+
+    def forward(self, monkeypatch: pytest.MonkeyPatch, aws_endpoint: str) -> dict[str, Any]:
+        """One EC2 event through the deployed function's code, in a fresh container."""
+        return self.container(monkeypatch, aws_endpoint).handler(ec2_event(), None)
+
+
+def ec2_event() -> dict[str, Any]:
+    """An SQS event holding one EC2 state change."""
+    event = {"version": "0", "id": uuid.uuid4().hex, "source": "aws.ec2", "account": ACCOUNT,
+             "detail-type": "EC2 Instance State-change Notification", "region": REGION,
+             "time": "2026-11-25T00:00:00Z", "resources": [],
+             "detail": {"instance-id": "i-0123456789abcdef0", "state": "running"}}
+    return {"Records": [{"messageId": uuid.uuid4().hex, "body": json.dumps(event), "awsRegion": REGION,
+                         "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:q"}]}
 
 
 @pytest.fixture
@@ -168,3 +177,26 @@ def test_rotation_updates_port_and_the_stack_together_and_names_the_window(
 
     assert install.forward(monkeypatch, aws_endpoint) == {"batchItemFailures": []}
     assert ingest_statuses(install.emulator, install.webhook_key) == [202]
+
+
+def test_the_forwarder_reads_the_secret_once_per_container_and_says_when_it_cannot(
+        install: Install, monkeypatch: pytest.MonkeyPatch, aws_endpoint: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    warm = install.container(monkeypatch, aws_endpoint)
+    assert warm.handler(ec2_event(), None) == {"batchItemFailures": []}
+    arn = install.function()["Environment"]["Variables"]["PORT_WEBHOOK_SECRET_ARN"]
+    secrets = install.client("secretsmanager")
+    secrets.put_secret_value(SecretId=arn, SecretString=json.dumps(
+        {"url": install.stored()["url"], "secret": "changed-behind-the-stacks-back"}))
+
+    assert warm.handler(ec2_event(), None) == {"batchItemFailures": []}  # read once: cached
+    fresh = install.container(monkeypatch, aws_endpoint)
+    assert fresh.handler(ec2_event(), None)["batchItemFailures"]  # Port checks its own secret
+    assert ingest_statuses(install.emulator, install.webhook_key)[-1] == 401
+
+    capsys.readouterr()
+    unreadable = install.container(monkeypatch, aws_endpoint, PORT_WEBHOOK_SECRET_ARN=arn + "-gone")
+    assert unreadable.handler(ec2_event(), None)["batchItemFailures"]
+    [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert (line["result"], line["error"]) == (
+        "failed", "cannot read the webhook secret: ResourceNotFoundException")
