@@ -200,3 +200,14 @@ def test_the_forwarder_reads_the_secret_once_per_container_and_says_when_it_cann
     [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
     assert (line["result"], line["error"]) == (
         "failed", "cannot read the webhook secret: ResourceNotFoundException")
+
+
+def test_a_saved_answers_file_never_rotates_again() -> None:
+    """Rotation is a one-off: an answers file written from the settings leaves it out."""
+    from core.answers import dump_answers
+    from core.settings import InstallSettings
+
+    text = dump_answers(InstallSettings(rotate_webhook_secret=True, alarm_email="ops@example.com",
+                                        lambda_max_concurrency=7))
+    assert "rotate_webhook_secret" not in text
+    assert "alarm_email: ops@example.com" in text and "lambda_max_concurrency: 7" in text
