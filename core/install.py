@@ -37,7 +37,7 @@ from core.stack_deployer import StackDeployer, render_deploy_command
 from core.stack_parameters import stack_parameters
 from core.stackset import deploy_stackset, plan_stackset
 from core.stackset_permissions import stackset_preflight
-from core.webhook_secret import StoredWebhook, stored_webhook
+from core.webhook_secret import ROTATION_WINDOW_HINT, StoredWebhook, stored_webhook
 
 WEBHOOK_ENV_FILE = "port-aws-webhook.env"
 PLACEHOLDER_WEBHOOK_URL = "https://ingest.example/<created-by-this-install>"
@@ -137,7 +137,7 @@ class Installer:
         if outcome.webhook.rotated:
             window.opened("you run the deploy command below" if self.settings.port_only else
                           "every stack instance is updated" if self.settings.stackset else
-                          "the stack update completes (usually one to two minutes)")
+                          f"the stack update completes ({ROTATION_WINDOW_HINT})")
         parameters = stack_parameters(self.settings, outcome.webhook.url, outcome.webhook.secret)
         if self.settings.port_only:
             result.deploy_command = render_deploy_command(

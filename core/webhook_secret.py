@@ -114,7 +114,8 @@ def choose_secret(settings: InstallSettings, given: str, stored: StoredWebhook |
     security = (port_webhook or {}).get("security") or {}
     shown = security.get("secret") if isinstance(security.get("secret"), str) else ""
     if settings.rotate_webhook_secret:
-        return SecretChoice(new_secret(), False, "rotated (--rotate-webhook-secret)")
+        return SecretChoice(new_secret(), False, "rotated (--rotate-webhook-secret): Port drops events "
+                            f"signed with the old one until the stack is updated ({ROTATION_WINDOW_HINT})")
     signing = bool(security.get("signatureHeaderName"))
     if given:
         held = shown == given or (not shown and signing and stored is not None and stored.secret == given)
