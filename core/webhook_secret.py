@@ -48,10 +48,13 @@ def find_stack(cloudformation: Any, name: str) -> dict[str, Any] | None:
     if stack is not None:
         return stack
     prefixes = (f"StackSet-{name}-", f"StackSet:{name}")  # AWS; moto names instances the second way
-    for page in cloudformation.get_paginator("list_stacks").paginate():
-        for summary in page.get("StackSummaries", []):
-            if summary["StackName"].startswith(prefixes) and summary["StackStatus"] != "DELETE_COMPLETE":
-                return describe_stack(cloudformation, summary["StackId"])
+    try:
+        for page in cloudformation.get_paginator("list_stacks").paginate():
+            for summary in page.get("StackSummaries", []):
+                if summary["StackName"].startswith(prefixes) and summary["StackStatus"] != "DELETE_COMPLETE":
+                    return describe_stack(cloudformation, summary["StackId"])
+    except ClientError:  # no cloudformation:ListStacks: then there is no instance to find
+        return None
     return None
 
 
