@@ -10,8 +10,8 @@ without them. The template's webhook secret and alarms need these:
 - ``AWS::CloudWatch::Alarm``: a metric alarm in moto's cloudwatch backend (name, metric,
   dimensions, threshold, actions); an update rewrites it; Ref is the alarm name.
 
-``register()`` defines the classes once; moto finds models through
-``CloudFormationModel.__subclasses__()`` behind a cache, which is cleared.
+moto finds models through ``CloudFormationModel.__subclasses__()`` behind a cache: the
+classes exist once this module is imported, and ``register()`` clears that cache (once).
 """
 
 from __future__ import annotations
@@ -38,10 +38,6 @@ def register() -> None:
         _registered.extend((_Secret, _Alarm))
         parsing.get_model_map.cache_clear()
         parsing.get_name_type_map.cache_clear()
-
-
-def registered() -> bool:
-    return bool(_registered)
 
 
 class _Secret(CloudFormationModel):
