@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from core import describers
-from core.port_resources import load_app_config
+from core.port.resources import load_app_config
 from tests.test_sync import World, cloudtrail, deliver, lambda_env, world  # noqa: F401
 
 DB_PASSWORD = "db-password-" + uuid.uuid4().hex

@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from core.code_strip import same_code, stripped
-from core.event_sources import DEFAULT_EVENT_SOURCES
-from core.resources import template_path
-from core.stack_parameters import PARAMETER_NAMES, SECRET_PARAMETERS, SIGNATURE_HEADER
-from core.template_code import (
+from core.aws.stack_parameters import PARAMETER_NAMES, SECRET_PARAMETERS, SIGNATURE_HEADER
+from core.config.event_sources import DEFAULT_EVENT_SOURCES
+from core.lambda_code.code_strip import same_code, stripped
+from core.lambda_code.inlining import (
     TEMPLATE_BYTE_BUDGET,
     forwarder_code,
     load_template,
@@ -24,6 +23,7 @@ from core.template_code import (
     readable_code,
     with_inline_code,
 )
+from core.resources import template_path
 from tests.aws_fixtures import unique_name
 
 pytest_plugins = ["tests.aws_fixtures"]
@@ -78,7 +78,7 @@ def test_blocks_take_two_spaces_and_continuation_lines_keep_their_alignment() ->
 
 def test_check_fails_when_the_template_is_stale_or_over_budget(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    import core.template_code as template_code
+    import core.lambda_code.inlining as template_code
 
     copy = tmp_path / "aws-serverless.template"
     monkeypatch.setattr(template_code, "template_path", lambda: copy)
@@ -102,7 +102,7 @@ def test_inline_code_is_exactly_core_forwarder() -> None:
 def test_inline_code_runs_as_one_file_with_the_describers_appended(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """In the Lambda there is no `core` package: index.py alone must define everything."""
-    monkeypatch.setitem(sys.modules, "core.describers", None)  # importing it now fails
+    monkeypatch.setitem(sys.modules, "core.lambda_code.describers", None)  # importing it now fails
     index = types.ModuleType("index")
     exec(compile(forwarder_code(), "index.py", "exec"), index.__dict__)  # noqa: S102
     event = {"detail-type": "EC2 Instance State-change Notification",

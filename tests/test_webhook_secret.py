@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from core.emulator import PortEmulator
-from core.install_command import run_console_install
+from core.operations.sync import main as sync_main
 from core.sandbox import moto_fidelity
-from core.sync import main as sync_main
 from tests.aws_fixtures import unique_name
 from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
+from wizard.cli.install import run_console_install
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -204,8 +204,8 @@ def test_the_forwarder_reads_the_secret_once_per_container_and_says_when_it_cann
 
 def test_a_saved_answers_file_never_rotates_again() -> None:
     """Rotation is a one-off: an answers file written from the settings leaves it out."""
-    from core.answers import dump_answers
-    from core.settings import InstallSettings
+    from core.config.answers import dump_answers
+    from core.config.settings import InstallSettings
 
     text = dump_answers(InstallSettings(rotate_webhook_secret=True, alarm_email="ops@example.com",
                                         lambda_max_concurrency=7))

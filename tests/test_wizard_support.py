@@ -11,11 +11,12 @@ from typing import Any
 
 from rich.console import Console
 
-from core.credentials import PortCredentials
+from core.config.credentials import PortCredentials
+from core.config.settings import InstallSettings
 from core.errors import PortAuthError, StackDeployError
-from core.install import InstallFailed, InstallResult
-from core.log_tail import LogLine, format_record
-from core.port_setup import WebhookTarget
+from core.operations.install import InstallFailed, InstallResult
+from core.operations.logs import LogLine, format_record
+from core.port.setup import WebhookTarget
 from core.progress import (
     Change,
     PlanItem,
@@ -26,7 +27,6 @@ from core.progress import (
 )
 from core.sandbox.counters import CounterSnapshot
 from core.sandbox.flow import EntityRow
-from core.settings import InstallSettings
 from wizard.backend import (
     AwsIdentity,
     HopCheck,

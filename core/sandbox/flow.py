@@ -18,12 +18,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from core.aws.webhook_secret import SECRET_OUTPUT, read_secret
+from core.config.settings import InstallSettings
 from core.sandbox import moto_fidelity
 from core.sandbox.counters import CounterSnapshot, HopCounters
 from core.sandbox.events import EventPlan, PlannedEvent
 from core.sandbox.runner import QueueRunner, RunnerOptions, discover
-from core.settings import InstallSettings
-from core.webhook_secret import SECRET_OUTPUT, read_secret
 
 PENDING, CHANGED, REJECTED, DEAD_LETTERED, NO_EFFECT = (
     "pending", "entity change", "rejected by filters", "dead-lettered", "no effect")

@@ -13,10 +13,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
-from core.console import mask_url
 from core.progress import Change
 from wizard import messages
 from wizard.backend import explain
+from wizard.cli.render import mask_url
 from wizard.components.base import StepScreen, status_text
 
 _PAST = {Change.CREATE: "created", Change.UPDATE: "updated", Change.NO_CHANGE: "no change",

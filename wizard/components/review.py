@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from core.credentials import PortCredentials
+from core.config.credentials import PortCredentials
 from core.progress import Change
 from wizard import messages
 from wizard.backend import ReviewResult, explain

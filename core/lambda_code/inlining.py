@@ -1,0 +1,134 @@
+"""Keep the template's inline Lambda code in step with core/lambda_code/forwarder.py + core/lambda_code/describers.py.
+
+    python -m core.lambda_code.inlining --check   # exit 1 when the template's ZipFile differs
+    python -m core.lambda_code.inlining --write   # write the code into the template
+
+The Lambda gets one file (index.py): core/lambda_code/forwarder.py with core/lambda_code/describers.py appended
+(its docstring and __future__ import dropped), so both the Lambda and `sync` run the one
+describers module. The template's copy has no docstrings, comments or blank lines
+(core/lambda_code/code_strip.py): the same statements in fewer bytes, so the template stays within
+CloudFormation's 51,200-byte TemplateBody limit with room to grow (TEMPLATE_BYTE_BUDGET).
+
+Also loads the YAML template with CloudFormation's short tags (!Ref, !GetAtt, ...) for tests
+and tools that inspect it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from core.lambda_code.code_strip import stripped
+from core.resources import template_path
+
+FORWARDER_PATH = Path(__file__).resolve().parent / "forwarder.py"
+DESCRIBERS_PATH = Path(__file__).resolve().parent / "describers.py"
+_ZIPFILE_KEY = "ZipFile: |"
+_APPENDED = "\n\n# ---- core/lambda_code/describers.py (appended by core.lambda_code.inlining) ----\n"
+TEMPLATE_BYTE_BUDGET = 48_000  # every option on; CloudFormation's limit is 51,200
+
+
+def _module_body(source: str) -> str:
+    """The module's code without its docstring and `from __future__` import."""
+    first = ast.parse(source).body[0]
+    docstring = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+    lines = source.splitlines(keepends=True)[first.end_lineno if docstring else 0:]
+    body = [line for line in lines if line.strip() != "from __future__ import annotations"]
+    return "".join(body).strip("\n") + "\n"
+
+
+def readable_code() -> str:
+    """The Lambda's code as the repo keeps it: core/lambda_code/forwarder.py, then core/lambda_code/describers.py."""
+    forwarder = FORWARDER_PATH.read_text(encoding="utf-8")
+    describers = _module_body(DESCRIBERS_PATH.read_text(encoding="utf-8"))
+    return forwarder.rstrip("\n") + "\n" + _APPENDED + describers
+
+
+def forwarder_code() -> str:
+    """The template's inline code: readable_code() without docstrings and comments."""
+    return stripped(readable_code())
+
+
+def with_inline_code(template_text: str, code: str) -> str:
+    """The template text with the `ZipFile: |` block replaced by `code`."""
+    lines = template_text.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.strip() == _ZIPFILE_KEY]
+    if len(starts) != 1:
+        raise ValueError(f"expected one '{_ZIPFILE_KEY}' line in the template, found {len(starts)}")
+    start = starts[0]
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    end = start + 1
+    while end < len(lines) and (
+        not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > indent
+    ):
+        end += 1
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1  # blank lines after the block belong to the layout, not the code
+    pad = " " * (indent + 2)
+    block = [pad + line if line.strip() else "\n" for line in code.splitlines(keepends=True)]
+    return "".join(lines[: start + 1] + block + lines[end:])
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """SafeLoader that reads !Ref / !GetAtt / !Sub ... as their long JSON forms."""
+
+
+def _short_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix in ("Ref", "Condition"):
+        return {suffix: value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _short_tag)
+
+
+def load_template(text: str | None = None) -> dict[str, Any]:
+    """The template as a dict (short tags expanded); reads the shipped template by default."""
+    if text is None:
+        text = template_path().read_text(encoding="utf-8")
+    return yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core.lambda_code.inlining", description=__doc__)
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--check", action="store_true", help="fail when the inline code differs")
+    mode.add_argument("--write", action="store_true",
+                      help="write core/lambda_code/forwarder.py + core/lambda_code/describers.py inline")
+    args = parser.parse_args(argv)
+    path = template_path()
+    current = path.read_text(encoding="utf-8")
+    wanted = with_inline_code(current, forwarder_code())
+    if args.write and wanted != current:
+        path.write_text(wanted, encoding="utf-8")
+        print(f"updated {path}")
+    elif wanted != current:
+        print(
+            f"{path}: inline code differs from {FORWARDER_PATH} + {DESCRIBERS_PATH.name}; "
+            "run python -m core.lambda_code.inlining --write",
+            file=sys.stderr,
+        )
+        return 1
+    size = len(wanted.encode())
+    if size > TEMPLATE_BYTE_BUDGET:
+        print(f"{path} is {size} bytes, over the budget of {TEMPLATE_BYTE_BUDGET}: make room "
+              "before adding more", file=sys.stderr)
+        return 1
+    print(f"{path}: {size} of {TEMPLATE_BYTE_BUDGET} bytes")
+    return 0
+
+if __name__ == "__main__":
+    sys.exit(main())
