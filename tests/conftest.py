@@ -19,4 +19,5 @@ pytest_plugins = [
     "tests.support.port",
     "tests.support.installed",
     "tests.support.stackset",
+    "tests.support.sync_world",
 ]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.aws_fixtures import unique_name
+from tests.support.moto_server import unique_name
 from wizard.cli import main as cli
 
 

@@ -15,7 +15,7 @@ from core.emulator import PortEmulator
 from core.operations.status import CheckResult
 from core.port.client import PortClient
 from core.progress import Change, Notice, PlanItem, StackEventSeen, StackSettled, StepFinished
-from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
+from tests.support.port import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 from wizard.cli.output import Output, wants_rich
 from wizard.cli.progress import NoProgress, PeriodicLines, RichBar, progress_for
 from wizard.cli.render import ConsoleReporter

@@ -44,6 +44,11 @@ def write(tmp_path: Path, text: str) -> Path:
         ({"webhook": "some/thing"}, "neither an identifier nor a URL"),
         ({"port_base_url": "api.getport.io"}, "Port base URL 'api.getport.io' is not an http(s) URL"),
         ({"port_base_url": "http://api.getport.io"}, "would send secrets in the clear"),
+        ({"lambda_max_concurrency": "1"}, "Lambda maximum concurrency 1 is out of range: AWS allows 2-1000"),
+        ({"lambda_max_concurrency": "1001"}, "(--lambda-max-concurrency)"),
+        ({"alarm_email": "ops at example"}, "alarm e-mail 'ops at example' is not an e-mail address"),
+        ({"rotate_webhook_secret": True, "webhook": "https://ingest.getport.io/key"},
+         "for an ingest URL, set the new secret in Port and pass it as PORT_WEBHOOK_SECRET"),
     ],
 )
 def test_bad_flag_is_named_with_its_fix_and_exit_2(flags: dict[str, object], expected: str) -> None:

@@ -21,7 +21,7 @@ from core.emulator import PortEmulator
 from core.errors import PortAuthError, PortUnreachableError
 from core.port.client import PortClient
 from core.port.retry import Backoff
-from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
+from tests.support.port import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 from wizard.cli.install import run_console_install
 from wizard.cli.output import Output
 

@@ -152,9 +152,11 @@ def test_install_reports_every_stack_resource_in_dependency_order(sandbox: Sandb
     completed = [e.logical_id for e in seen
                  if e.status == "CREATE_COMPLETE" and e.resource_type != "AWS::CloudFormation::Stack"]
     assert set(completed) == {"DeadLetterQueue", "Queue", "QueuePolicy", "DeadLetterQueuePolicy", "EventRule",
-                              "LogGroup", "FunctionRole", "Function", "EventSourceMapping"}
+                              "LogGroup", "FunctionRole", "Function", "EventSourceMapping",
+                              "WebhookSecret", "DeadLetterAlarm", "ErrorAlarm"}  # no AlarmTopic: no e-mail
     for first, then in [("DeadLetterQueue", "Queue"), ("FunctionRole", "Function"), ("LogGroup", "Function"),
-                        ("Function", "EventSourceMapping"), ("Queue", "EventSourceMapping")]:
+                        ("Function", "EventSourceMapping"), ("Queue", "EventSourceMapping"),
+                        ("WebhookSecret", "Function"), ("Function", "ErrorAlarm")]:
         assert completed.index(first) < completed.index(then)
     for logical_id in completed:
         statuses = [e.status for e in seen if e.logical_id == logical_id]

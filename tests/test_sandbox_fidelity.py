@@ -182,3 +182,31 @@ def test_every_resource_the_change_set_lists_completes(paced: None, aws_client: 
     events = cfn.describe_stack_events(StackName=created["StackId"])["StackEvents"]
     completed = {e["LogicalResourceId"] for e in events if e["ResourceStatus"] == "CREATE_COMPLETE"}
     assert listed <= completed
+
+
+def test_the_webhook_secret_is_created_updated_and_deleted_with_the_stack(
+        aws_client: Callable[..., Any]) -> None:
+    """moto has no AWS::SecretsManager::Secret model; the extension's keeps the function's
+    secret as CloudFormation does (Ref is the ARN)."""
+    cfn, secrets = aws_client("cloudformation"), aws_client("secretsmanager")
+    name = unique_name("secret")
+
+    def deploy(operation: Callable[..., Any], key: str) -> str:
+        parameters = [*_parameters(name), {"ParameterKey": "PortWebhookSecret", "ParameterValue": key}]
+        operation(StackName=name, TemplateBody=template_path().read_text(), Parameters=parameters,
+                  Capabilities=["CAPABILITY_IAM"])
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in _settle(cfn, name)["Outputs"]}
+        return outputs["WebhookSecretArn"]
+
+    with moto_fidelity.extended():
+        arn = deploy(cfn.create_stack, "first-key")
+        assert json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"]) == {
+            "url": "http://127.0.0.1:9/key", "secret": "first-key"}
+        assert deploy(cfn.update_stack, "second-key") == arn
+        assert json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])["secret"] == "second-key"
+        function = aws_client("lambda").get_function_configuration(FunctionName=name)
+        assert function["Environment"]["Variables"]["PORT_WEBHOOK_SECRET_ARN"] == arn
+
+        cfn.delete_stack(StackName=name)
+        with pytest.raises(secrets.exceptions.ResourceNotFoundException):
+            secrets.get_secret_value(SecretId=arn)

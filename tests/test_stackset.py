@@ -43,18 +43,13 @@ from core.progress import (
 )
 from core.resources import template_path
 from tests.support.moto_server import unique_name
-from tests.support.stackset import ADMIN, OTHER, TRUST_CLOUDFORMATION
-from wizard.cli.install import build_settings, run_console_install
+from tests.support.stackset import ADMIN, OTHER, TRUST_CLOUDFORMATION, install_flags, moto_stack
+from tests.support.stackset import run_install as run
+from wizard.cli.install import build_settings
 
 OFFLINE_ENV = {"PORT_CLIENT_ID": "id", "PORT_CLIENT_SECRET": "not-a-real-secret",
                "PORT_BASE_URL": "http://127.0.0.1:9"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-def run(flags: dict[str, object], env: dict[str, str], answers: Path | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run_console_install(str(answers) if answers else None, flags, env, out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 # -- flags and settings ------------------------------------------------------------------
@@ -124,24 +119,9 @@ def stackset_env(port_env: dict[str, str], aws_endpoint: str) -> dict[str, str]:
     return {**port_env, "AWS_ENDPOINT_URL": aws_endpoint}
 
 
-def install_flags(**extra: object) -> dict[str, object]:
-    return {"stackset": True, "accounts": f"{ADMIN},{OTHER}", "regions": "us-east-1,eu-west-1",
-            "stack_name": unique_name("port-aws-set"), "queue_name": unique_name("events"),
-            "lambda_function_name": unique_name("forwarder"), **extra}
-
-
 def port_writes(emulator: PortEmulator) -> list[tuple[str, str]]:
     return [(r.method, r.path) for r in emulator.requests
             if r.method in WRITES and r.path != "/v1/auth/access_token"]
-
-
-def moto_stack(account: str, region: str, stack_set: str) -> Any:
-    """The instance stack moto made in another account (read from moto's backend in-process)."""
-    from moto.cloudformation.models import cloudformation_backends
-
-    stacks = cloudformation_backends[account][region].stacks.values()
-    return next((s for s in stacks if s.name == f"StackSet:{stack_set}" and s.status != "DELETE_COMPLETE"),
-                None)
 
 
 def test_missing_administration_role_is_explained_before_port_is_touched(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Callable
@@ -11,9 +12,10 @@ import pytest
 
 from core.aws.stacks import parse_list_parameter
 from core.emulator import PortEmulator
-from tests.support.installed import Installed, run
+from tests.support.installed import SOURCES, Installed, run
 from tests.support.moto_server import unique_name
 from tests.support.port import PortClientFor
+from wizard.cli.install import run_console_install
 from wizard.cli.status import main as status_main
 
 
@@ -80,13 +82,59 @@ def test_a_broken_install_names_each_fault_and_exits_1(
     assert f"port-aws-wizard redrive --stack-name {installed.stack_name}" in dlq_line
     webhook_line = line_of(out, "Port webhook")
     assert webhook_line.lstrip().startswith("FAIL") and "not found" in webhook_line
-    assert "3 of 13 checks failed: EventBridge rule, Dead-letter queue, Port webhook" in out
+    assert "3 of 15 checks failed: EventBridge rule, Dead-letter queue, Port webhook" in out
 
     code, out, _err = run(status_main, [*installed.args, "--json"], installed.env)
     report = json.loads(out)
     assert code == 1 and report["ok"] is False
     assert {c["name"] for c in report["checks"] if not c["ok"]} == {
         "EventBridge rule", "Dead-letter queue", "Port webhook"}
+
+
+def test_status_shows_the_alarms_state_and_where_the_webhook_secret_lives(
+    installed: Installed, trail: str, aws_client: Callable[..., Any]
+) -> None:
+    code, out, _err = run(status_main, installed.args, installed.env)
+    assert code == 0, out
+    alarms = line_of(out, "Alarms")
+    assert alarms.lstrip().startswith("ok") and "dead letters OK, function errors OK; not mailed" in alarms
+    secret = line_of(out, "Webhook secret")
+    assert secret.lstrip().startswith("ok") and "in Secrets Manager" in secret
+    assert "at most 5 at once" in line_of(out, "Event source mapping")
+
+    # What CloudWatch does once the dead-letter queue has held messages for a period.
+    aws_client("cloudwatch").set_alarm_state(AlarmName=f"{installed.stack_name}-dead-letters",
+                                             StateValue="ALARM", StateReason="1 message visible")
+    code, out, _err = run(status_main, installed.args, installed.env)
+
+    assert code == 1
+    alarms = line_of(out, "Alarms")
+    assert alarms.lstrip().startswith("FAIL") and "dead letters ALARM" in alarms
+    assert "port-aws-wizard redrive" in alarms
+
+
+def test_alarm_email_and_concurrency_reach_the_stack_and_status(
+    port_env: dict[str, str], aws_endpoint: str, trail: str, aws_client: Callable[..., Any]
+) -> None:
+    env = {**port_env, "AWS_ENDPOINT_URL": aws_endpoint}
+    installed = Installed(env, unique_name("port-aws"), unique_name("events"), unique_name("forwarder"))
+    flags = {"stack_name": installed.stack_name, "queue_name": installed.queue_name,
+             "lambda_function_name": installed.function_name, "event_sources": ",".join(SOURCES),
+             "alarm_email": "ops@example.com", "lambda_max_concurrency": "7"}
+    out, err = io.StringIO(), io.StringIO()
+    assert run_console_install(None, flags, env, out, err) == 0, err.getvalue()
+
+    code, out, _err = run(status_main, installed.args, installed.env)
+
+    assert code == 0, out
+    assert "at most 7 at once" in line_of(out, "Event source mapping")
+    assert "; mailed" in line_of(out, "Alarms")
+    alarm = aws_client("cloudwatch").describe_alarms(
+        AlarmNames=[f"{installed.stack_name}-dead-letters"])["MetricAlarms"][0]
+    [topic] = alarm["AlarmActions"]
+    endpoints = [s["Endpoint"] for s in aws_client("sns").list_subscriptions_by_topic(
+        TopicArn=topic)["Subscriptions"]]
+    assert endpoints == ["ops@example.com"]
 
 
 def test_without_port_credentials_port_checks_are_skipped_not_failed(

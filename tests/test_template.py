@@ -23,7 +23,15 @@ from core.config.settings import (
     InstallSettings,
     validate,
 )
-from core.lambda_code.inlining import forwarder_code, load_template, with_inline_code
+from core.lambda_code.__main__ import main
+from core.lambda_code.code_strip import same_code, stripped
+from core.lambda_code.inlining import (
+    TEMPLATE_BYTE_BUDGET,
+    forwarder_code,
+    load_template,
+    readable_code,
+    with_inline_code,
+)
 from core.resources import template_path
 from tests.support.moto_server import unique_name
 
@@ -47,8 +55,49 @@ def test_cfn_lint_reports_nothing() -> None:
     assert [str(m) for m in matches] == []
 
 
-def test_template_fits_a_direct_upload() -> None:
-    assert len(TEMPLATE_TEXT.encode()) < TEMPLATE_BODY_LIMIT
+def test_template_fits_a_direct_upload_with_room_to_grow() -> None:
+    """One template serves every option (conditions switch resources on), so its size is the
+    size with every option on; CloudFormation refuses a TemplateBody over 51,200 bytes."""
+    assert TEMPLATE_BYTE_BUDGET == 48_000 < TEMPLATE_BODY_LIMIT
+    assert len(TEMPLATE_TEXT.encode()) <= TEMPLATE_BYTE_BUDGET
+
+
+def test_the_templates_code_is_the_repos_code_without_docstrings_and_comments() -> None:
+    readable, inline = readable_code(), forwarder_code()
+    assert same_code(readable, inline)
+    assert '"""' not in inline and not any(line.lstrip().startswith("#") for line in inline.splitlines())
+    assert len(inline.encode()) < 0.85 * len(readable.encode())
+    assert not same_code(readable, inline.replace("MAX_BODY_BYTES = 512 * 1024", "MAX_BODY_BYTES = 512"))
+
+
+def test_a_body_that_was_only_a_docstring_keeps_a_statement() -> None:
+    source = 'class Rejected(ValueError):\n    """Why."""\n\n\nx = "#"  # a comment\n'
+    assert stripped(source) == 'class Rejected(ValueError):\n  pass\nx = "#"\n'
+    assert same_code(source, stripped(source))
+
+
+def test_blocks_take_two_spaces_and_continuation_lines_keep_their_alignment() -> None:
+    source = ('def f(a,\n      b):\n    if a:\n        return {"k": a,\n                "v": """x\n'
+              '    y"""}\n    return b\n')
+    assert stripped(source) == ('def f(a,\n      b):\n  if a:\n    return {"k": a,\n            "v": """x\n'
+                                '    y"""}\n  return b\n')
+    assert same_code(source, stripped(source))
+
+
+def test_check_fails_when_the_template_is_stale_or_over_budget(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    import core.lambda_code.inlining as template_code
+
+    copy = tmp_path / "aws-serverless.template"
+    monkeypatch.setattr(template_code, "template_path", lambda: copy)
+    copy.write_text(TEMPLATE_TEXT, encoding="utf-8")
+    assert main(["--check"]) == 0
+    copy.write_text(with_inline_code(TEMPLATE_TEXT, readable_code()), encoding="utf-8")
+    assert main(["--check"]) == 1
+    assert "differs" in capsys.readouterr().err
+    monkeypatch.setattr(template_code, "TEMPLATE_BYTE_BUDGET", len(TEMPLATE_TEXT.encode()) - 1)
+    assert main(["--write"]) == 1
+    assert "over the budget" in capsys.readouterr().err
 
 
 def test_inline_code_is_exactly_core_forwarder() -> None:
@@ -144,15 +193,23 @@ def test_every_constrained_parameter_has_limit_cases() -> None:
     assert TEMPLATE["Parameters"]["LogRetentionInDays"]["AllowedValues"] == list(LOG_RETENTION_DAYS)
 
 
-def test_the_lambda_gets_url_secret_header_and_enrichment_from_parameters() -> None:
+def test_the_lambda_names_the_secret_and_never_holds_the_url_or_the_key() -> None:
+    """The environment is readable by every read-only principal: it only names the secret."""
     variables = RESOURCES["Function"]["Properties"]["Environment"]["Variables"]
     assert variables == {
-        "PORT_WEBHOOK_URL": {"Ref": "PortWebhookUrl"},
-        "PORT_WEBHOOK_SECRET": {"Ref": "PortWebhookSecret"},
+        "PORT_WEBHOOK_SECRET_ARN": {"Ref": "WebhookSecret"},
+        "PORT_WEBHOOK_VERSION": {"Ref": "WebhookVersion"},
         "PORT_SIGNATURE_HEADER": {"Ref": "PortWebhookSignatureHeader"},
         "PORT_ENRICH": {"Ref": "EnableEnrichment"},
     }
     assert TEMPLATE["Parameters"]["EnableEnrichment"]["Default"] == "true"
+    secret = RESOURCES["WebhookSecret"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert secret["Properties"]["SecretString"] == {"Fn::Join": ["", [
+        '{"url":"', {"Ref": "PortWebhookUrl"}, '","secret":"', {"Ref": "PortWebhookSecret"}, '"}']]}
+    used = json.dumps({k: v for k, v in RESOURCES.items() if k != "WebhookSecret"})
+    assert "PortWebhookUrl" not in used and "PortWebhookSecret" not in used
+    assert "PortWebhook" not in json.dumps(TEMPLATE["Outputs"])
 
 
 def test_queue_is_encrypted_and_redrives_to_a_14_day_dead_letter_queue() -> None:
@@ -198,7 +255,7 @@ def test_rule_matches_the_chosen_sources_and_dead_letters_undeliverable_events()
     assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
 
 
-def test_role_has_no_fixed_name_and_reaches_only_this_queue_and_log_group() -> None:
+def test_role_has_no_fixed_name_and_reaches_only_this_queue_log_group_and_secret() -> None:
     role = RESOURCES["FunctionRole"]["Properties"]
     assert "RoleName" not in role
     assert "ManagedPolicyArns" not in role
@@ -207,8 +264,12 @@ def test_role_has_no_fixed_name_and_reaches_only_this_queue_and_log_group() -> N
     assert resources == {
         json.dumps({"Fn::GetAtt": ["Queue", "Arn"]}),
         json.dumps({"Fn::GetAtt": ["LogGroup", "Arn"]}),
+        json.dumps({"Ref": "WebhookSecret"}),
     }
-    actions = {a for s in statements for a in s["Action"]}
+    secret_statement = next(s for s in statements if s["Resource"] == {"Ref": "WebhookSecret"})
+    assert secret_statement["Action"] == "secretsmanager:GetSecretValue"
+    actions = {a for s in statements for a in (
+        [s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert not any("*" in a for a in actions)
     assert "sqs:SendMessage" not in actions and "logs:CreateLogGroup" not in actions
 
@@ -235,10 +296,39 @@ def test_function_logs_to_its_own_log_group_with_retention() -> None:
     assert RESOURCES["Function"]["Properties"]["Runtime"].startswith("python3.")
 
 
-def test_event_source_mapping_reports_batch_item_failures() -> None:
+def test_event_source_mapping_reports_batch_item_failures_and_caps_concurrency() -> None:
     (mapping,) = of_type("AWS::Lambda::EventSourceMapping").values()
     assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["Properties"]["BatchSize"] == {"Ref": "BatchSize"}
+    assert mapping["Properties"]["ScalingConfig"] == {
+        "MaximumConcurrency": {"Ref": "LambdaMaxConcurrency"}}
+    cap = TEMPLATE["Parameters"]["LambdaMaxConcurrency"]
+    assert (cap["Default"], cap["MinValue"], cap["MaxValue"]) == (5, 2, 1000)
+
+
+def test_readers_of_the_function_never_read_other_functions_code() -> None:
+    """lambda:GetFunction answers a link to download the code: the role has no such right."""
+    actions = json.dumps([p["Properties"]["PolicyDocument"] for p in of_type("AWS::IAM::Policy").values()])
+    assert "lambda:GetFunction\"" not in actions and "lambda:GetFunctionConfiguration" in actions
+
+
+def test_alarms_on_dead_letters_and_errors_mail_only_when_an_address_is_given() -> None:
+    alarms = of_type("AWS::CloudWatch::Alarm")
+    watched = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]) for a in alarms.values()}
+    assert watched == {("AWS/SQS", "ApproximateNumberOfMessagesVisible"), ("AWS/Lambda", "Errors")}
+    dlq = RESOURCES["DeadLetterAlarm"]["Properties"]
+    assert dlq["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}]
+    for alarm in alarms.values():
+        properties = alarm["Properties"]
+        assert (properties["ComparisonOperator"], properties["Threshold"]) == ("GreaterThanThreshold", 0)
+        assert properties["AlarmActions"] == {"Fn::If": ["AlarmByEmail", [{"Ref": "AlarmTopic"}],
+                                                         {"Ref": "AWS::NoValue"}]}
+    topic = RESOURCES["AlarmTopic"]
+    assert topic["Condition"] == "AlarmByEmail"
+    assert topic["Properties"]["Subscription"] == [{"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}]
+    assert TEMPLATE["Conditions"]["AlarmByEmail"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
 
 
 # --- deployed on moto ----------------------------------------------------------------
@@ -251,6 +341,9 @@ EXPECTED_OUTPUTS = {
     "FunctionName",
     "EventRuleArn",
     "LogGroupName",
+    "WebhookSecretArn",
+    "DeadLetterAlarmName",
+    "ErrorAlarmName",
 }
 
 
@@ -277,6 +370,9 @@ def deploy(
                 "MaximumBatchingWindowInSeconds": "5",
                 "LogRetentionInDays": "14",
                 "EnableEnrichment": "true",
+                "WebhookVersion": "0a1b",
+                "LambdaMaxConcurrency": "5",
+                "AlarmEmail": "",
             }.items()
         ],
     )
@@ -304,9 +400,10 @@ def test_template_deploys_with_every_resource_and_output(aws_client: Callable[..
     cloudformation = aws_client("cloudformation")
     summaries = cloudformation.list_stack_resources(StackName=stack)["StackResourceSummaries"]
     created = {s["LogicalResourceId"] for s in summaries if s.get("LogicalResourceId")}
-    # moto has no model for AWS::SQS::QueuePolicy nor AWS::IAM::Policy (checked statically)
+    # moto has no model for AWS::SQS::QueuePolicy nor AWS::IAM::Policy (checked statically);
+    # the alarm topic exists only with an AlarmEmail
     assert created >= set(RESOURCES) - set(of_type("AWS::SQS::QueuePolicy")) - set(
-        of_type("AWS::IAM::Policy"))
+        of_type("AWS::IAM::Policy")) - {"AlarmTopic"}
     assert set(outputs) == EXPECTED_OUTPUTS
 
     attributes = aws_client("sqs").get_queue_attributes(QueueUrl=outputs["QueueUrl"], AttributeNames=["All"])[
@@ -316,7 +413,15 @@ def test_template_deploys_with_every_resource_and_output(aws_client: Callable[..
     assert json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"] == (outputs["DeadLetterQueueArn"])
     function = aws_client("lambda").get_function_configuration(FunctionName=outputs["FunctionName"])
     assert function["Handler"] == "index.handler"
-    assert function["Environment"]["Variables"]["PORT_SIGNATURE_HEADER"] == SIGNATURE_HEADER
+    variables = function["Environment"]["Variables"]
+    assert variables["PORT_SIGNATURE_HEADER"] == SIGNATURE_HEADER
+    assert variables["PORT_WEBHOOK_SECRET_ARN"] == outputs["WebhookSecretArn"]
+    stored = aws_client("secretsmanager").get_secret_value(SecretId=outputs["WebhookSecretArn"])
+    assert json.loads(stored["SecretString"]) == {"url": "https://ingest.getport.io/whk_key", "secret": ""}
+    assert "whk_key" not in json.dumps(variables)
+    alarms = aws_client("cloudwatch").describe_alarms(
+        AlarmNames=[outputs["DeadLetterAlarmName"], outputs["ErrorAlarmName"]])["MetricAlarms"]
+    assert {a["MetricName"] for a in alarms} == {"ApproximateNumberOfMessagesVisible", "Errors"}
     retention = aws_client("logs").describe_log_groups(logGroupNamePrefix=outputs["LogGroupName"])[
         "logGroups"
     ][0]["retentionInDays"]

@@ -143,6 +143,16 @@ class Backend:
         except Exception:  # noqa: BLE001 - a broken config only means no list
             return []
 
+    def _stored_webhook(self, settings: InstallSettings) -> Any:
+        """What an installed stack signs with, so the review plans to keep it (None: unknown)."""
+        from core.aws.webhook_secret import stored_webhook
+        from core.errors import WizardError
+
+        try:
+            return stored_webhook(lambda service: self._client(settings, service), settings)
+        except (WizardError, Exception):  # the install itself says what is wrong
+            return None
+
     def _client(self, settings: InstallSettings, service: str, retries: int | None = None) -> Any:
         from botocore.config import Config
 
@@ -207,9 +217,11 @@ class Backend:
         """The install's plan (core.operations.install_plan) with the stack's change set listed."""
         from core.operations.install_plan import InstallPlanner
 
-        planner = InstallPlanner(self.settings(settings), credentials, _drop,
+        settings = self.settings(settings)
+        planner = InstallPlanner(settings, credentials, _drop,
                                  self.environ.get("PORT_WEBHOOK_SECRET", ""), self._port_client,
-                                 Polling(interval=min(self.poll_seconds, 1.0)))
+                                 Polling(interval=min(self.poll_seconds, 1.0)),
+                                 stored=self._stored_webhook(settings))
         return planner.plan(with_change_set=True)
 
     def install(self, settings: InstallSettings, credentials: PortCredentials, report: Reporter,

@@ -69,6 +69,8 @@ class WizardState:
     log_retention_days: int = _DEFAULTS.log_retention_days
     sign_requests: bool = _DEFAULTS.sign_requests
     enrich_events: bool = _DEFAULTS.enrich_events
+    lambda_max_concurrency: int = _DEFAULTS.lambda_max_concurrency
+    alarm_email: str = _DEFAULTS.alarm_email
     # One stack (stackset False) or a StackSet; the StackSet answers are kept while it is off.
     stackset: bool = False
     accounts: tuple[str, ...] = ()
@@ -111,6 +113,8 @@ class WizardState:
             log_retention_days=self.log_retention_days,
             sign_requests=self.sign_requests,
             enrich_events=self.enrich_events,
+            lambda_max_concurrency=self.lambda_max_concurrency,
+            alarm_email=self.alarm_email.strip(),
             **stackset,
         )
 
@@ -132,6 +136,8 @@ class WizardState:
         self.log_retention_days = settings.log_retention_days
         self.sign_requests = settings.sign_requests
         self.enrich_events = settings.enrich_events
+        self.lambda_max_concurrency = settings.lambda_max_concurrency
+        self.alarm_email = settings.alarm_email
         for name in STACKSET_FIELDS:
             setattr(self, name, getattr(settings, name))
         try:

@@ -5,6 +5,8 @@ The names are a contract with the template (docs/contracts.md); a test checks bo
 
 from __future__ import annotations
 
+import hashlib
+
 from core.config.settings import InstallSettings
 
 SIGNATURE_HEADER = "x-port-aws-signature"
@@ -13,6 +15,7 @@ PARAMETER_NAMES: tuple[str, ...] = (
     "PortWebhookUrl",
     "PortWebhookSecret",
     "PortWebhookSignatureHeader",
+    "WebhookVersion",
     "QueueName",
     "LambdaFunctionName",
     "EventSources",
@@ -20,9 +23,18 @@ PARAMETER_NAMES: tuple[str, ...] = (
     "MaximumBatchingWindowInSeconds",
     "LogRetentionInDays",
     "EnableEnrichment",
+    "LambdaMaxConcurrency",
+    "AlarmEmail",
 )
 
 SECRET_PARAMETERS: frozenset[str] = frozenset({"PortWebhookUrl", "PortWebhookSecret"})
+
+
+def webhook_version(webhook_url: str, webhook_secret: str) -> str:
+    """A fingerprint of the webhook URL and secret: it changes when either does, which makes
+    Lambda start fresh containers that read the new secret. The URL holds the webhook key
+    (random, from Port), so the fingerprint tells nothing about the secret."""
+    return hashlib.sha256(f"{webhook_url}\n{webhook_secret}".encode()).hexdigest()[:16]
 
 
 def stack_parameters(settings: InstallSettings, webhook_url: str, webhook_secret: str) -> dict[str, str]:
@@ -31,6 +43,7 @@ def stack_parameters(settings: InstallSettings, webhook_url: str, webhook_secret
         "PortWebhookUrl": webhook_url,
         "PortWebhookSecret": webhook_secret,
         "PortWebhookSignatureHeader": SIGNATURE_HEADER,
+        "WebhookVersion": webhook_version(webhook_url, webhook_secret),
         "QueueName": settings.queue_name,
         "LambdaFunctionName": settings.lambda_function_name,
         "EventSources": ",".join(settings.event_sources),
@@ -38,4 +51,6 @@ def stack_parameters(settings: InstallSettings, webhook_url: str, webhook_secret
         "MaximumBatchingWindowInSeconds": str(settings.batching_window_seconds),
         "LogRetentionInDays": str(settings.log_retention_days),
         "EnableEnrichment": "true" if settings.enrich_events else "false",
+        "LambdaMaxConcurrency": str(settings.lambda_max_concurrency),
+        "AlarmEmail": settings.alarm_email,
     }

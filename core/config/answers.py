@@ -30,7 +30,7 @@ SECRET_KEYS: dict[str, str] = {
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _WHOLE_REFERENCE = re.compile(r"^\s*\$\{[A-Za-z_][A-Za-z0-9_]*\}\s*$")
 # Values saved by the wizard never include these: they are machine-local or per-run.
-_NOT_SAVED = {"dry_run", "aws_endpoint_url"}
+_NOT_SAVED = {"dry_run", "aws_endpoint_url", "rotate_webhook_secret"}  # one-off or machine-local
 
 
 def load_answers(path: Path, environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:

@@ -37,6 +37,8 @@ _OU_ID = re.compile(r"^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _COUNT_OR_PERCENT = re.compile(r"^(\d{1,9})(%?)$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # as the template's AlarmEmail pattern
+LAMBDA_MAX_CONCURRENCY = (2, 1000)  # what AWS allows for an SQS event source mapping
 PERMISSION_MODELS = ("SELF_MANAGED", "SERVICE_MANAGED")
 
 
@@ -61,6 +63,9 @@ class InstallSettings:
     log_retention_days: int = 14
     sign_requests: bool = True
     enrich_events: bool = True  # the Lambda describes each event's resource
+    lambda_max_concurrency: int = 5  # the event source mapping's MaximumConcurrency
+    alarm_email: str = ""  # told when an alarm fires ("" = no SNS topic)
+    rotate_webhook_secret: bool = False  # a new signing secret in Port and the stack together
     # StackSet install (--stackset): one stack per account x region, Port set up once.
     stackset: bool = False
     accounts: tuple[str, ...] = ()
@@ -238,8 +243,35 @@ def validate(settings: InstallSettings) -> list[str]:
             f"log retention {settings.log_retention_days} days is not one CloudWatch allows: "
             + ", ".join(map(str, LOG_RETENTION_DAYS))
         )
+    problems += _alarm_and_secret_problems(settings)
     problems += stackset_problems(settings)
     return problems
+
+
+def _alarm_and_secret_problems(settings: InstallSettings) -> list[str]:
+    problems = []
+    low, high = LAMBDA_MAX_CONCURRENCY
+    if not low <= settings.lambda_max_concurrency <= high:
+        problems.append(f"Lambda maximum concurrency {settings.lambda_max_concurrency} is out of "
+                        f"range: AWS allows {low}-{high} (--lambda-max-concurrency)")
+    if settings.alarm_email and not EMAIL.match(settings.alarm_email):
+        problems.append(f"alarm e-mail {settings.alarm_email!r} is not an e-mail address; give one "
+                        "such as ops@example.com, or leave it empty for no e-mail (--alarm-email)")
+    if settings.rotate_webhook_secret and not settings.sign_requests:
+        problems.append("--rotate-webhook-secret with request signing off: there is no secret to "
+                        "rotate; drop one of them")
+    elif settings.rotate_webhook_secret and not _managed_webhook(settings):
+        problems.append("--rotate-webhook-secret rotates the secret of a webhook the installer "
+                        "manages (--webhook <identifier>); for an ingest URL, set the new secret in "
+                        "Port and pass it as PORT_WEBHOOK_SECRET")
+    return problems
+
+
+def _managed_webhook(settings: InstallSettings) -> bool:
+    try:
+        return settings.webhook_ref.managed
+    except InputError:  # reported on its own
+        return True
 
 
 def count_or_percentage(text: str) -> tuple[int, bool] | None:

@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client-id", default=os.environ.get("PORT_CLIENT_ID"))
     parser.add_argument("--client-secret", default=os.environ.get("PORT_CLIENT_SECRET"))
     parser.add_argument("--quiet", action="store_true", help="do not log requests")
+    parser.add_argument("--hide-webhook-secret", action="store_true",
+                        help="never return a webhook's security.secret on read (Port may not)")
     args = parser.parse_args(argv)
     if not args.client_id or not args.client_secret:
         parser.error("--client-id/--client-secret (or PORT_CLIENT_ID/PORT_CLIENT_SECRET) "
@@ -29,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         print(line, file=sys.stderr, flush=True)
 
     emulator = PortEmulator(args.client_id, args.client_secret, host=args.host, port=args.port,
-                            log=None if args.quiet else log)
+                            log=None if args.quiet else log,
+                            return_webhook_secret=not args.hide_webhook_secret)
     base_url = emulator.start()
     print(f"Port emulator listening on {base_url} (client id {args.client_id})", flush=True)
     with contextlib.suppress(KeyboardInterrupt):

@@ -24,13 +24,17 @@ MAX_INGEST_BYTES = 512 * 1024
 
 @dataclass
 class IngestRecord:
-    """What one accepted ingest request did (``status``: applied | duplicate | dropped)."""
+    """What one accepted ingest request did (``status``: applied | duplicate | dropped).
+
+    ``body`` is the raw payload: Port keeps what it ingests, and tests check what reached it.
+    """
 
     webhook: str
     status: str
     request_id: str | None = None
     outcome: MappingOutcome | None = None
     errors: list[str] = field(default_factory=list)
+    body: bytes = b""
 
 
 def _expected_signature(security: dict[str, Any], raw: bytes) -> str:
@@ -111,7 +115,7 @@ def ingest(
     security = webhook.get("security") or {}
     verify_signature(security, raw, headers)
     if not webhook.get("enabled", True):
-        return IngestRecord(webhook["identifier"], "dropped")
+        return IngestRecord(webhook["identifier"], "dropped", body=raw)
     try:
         body: Any = json.loads(raw) if raw else None
     except ValueError:
@@ -122,8 +126,8 @@ def ingest(
     with store.lock:  # check-and-apply atomically so concurrent duplicates apply once
         seen = store.seen_request_ids.setdefault(webhook["webhookKey"], set())
         if request_id is not None and request_id in seen:
-            return IngestRecord(webhook["identifier"], "duplicate", request_id, outcome)
+            return IngestRecord(webhook["identifier"], "duplicate", request_id, outcome, body=raw)
         errors = _apply(store, outcome, request_id)
         if request_id is not None:
             seen.add(request_id)
-    return IngestRecord(webhook["identifier"], "applied", request_id, outcome, errors)
+    return IngestRecord(webhook["identifier"], "applied", request_id, outcome, errors, raw)

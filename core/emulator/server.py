@@ -78,8 +78,11 @@ class PortEmulator:
     def __init__(
         self, client_id: str = "emulator-client-id", client_secret: str = "emulator-secret",
         *, host: str = "127.0.0.1", port: int = 0, log: Callable[[str], None] | None = None,
+        return_webhook_secret: bool = True,
     ) -> None:
-        self.store = Store(actor=client_id)
+        """``return_webhook_secret=False``: webhook reads never carry ``security.secret``, as
+        Port does not promise to return it."""
+        self.store = Store(actor=client_id, return_webhook_secret=return_webhook_secret)
         self._auth = Auth(client_id, client_secret)
         self._api = Api(self.store, self._auth)
         self._faults = Faults()

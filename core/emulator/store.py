@@ -37,9 +37,12 @@ def _now() -> str:
 class Store:
     """Blueprints, entities, webhooks and integrations of one organization."""
 
-    def __init__(self, actor: str = "emulator") -> None:
+    def __init__(self, actor: str = "emulator", *, return_webhook_secret: bool = True) -> None:
         self.lock = threading.RLock()
         self.actor = actor
+        # Port's API does not promise to return a webhook's security.secret (its Terraform
+        # provider treats it as write-only): False answers every read without it.
+        self.return_webhook_secret = return_webhook_secret
         self.org_id = "org_" + secrets.token_hex(8)
         self.ingest_base = ""
         self.blueprints: dict[str, dict[str, Any]] = {}
@@ -238,7 +241,15 @@ class Store:
         return self.webhooks[identifier]
 
     def webhook_output(self, webhook: dict[str, Any]) -> dict[str, Any]:
-        return {**copy.deepcopy(webhook), "url": f"{self.ingest_base}/{webhook['webhookKey']}"}
+        output = {**copy.deepcopy(webhook), "url": f"{self.ingest_base}/{webhook['webhookKey']}"}
+        if not self.return_webhook_secret:
+            (output.get("security") or {}).pop("secret", None)
+        return output
+
+    def webhook_secret(self, identifier: str) -> str | None:
+        """The secret Port checks signatures with (for tests; never answered when hidden)."""
+        with self.lock:
+            return (self._webhook(identifier).get("security") or {}).get("secret")
 
     def list_webhooks(self) -> list[dict[str, Any]]:
         with self.lock:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.lambda_code.inlining import DESCRIBERS_PATH, FORWARDER_PATH, forwarder_code, with_inline_code
+from core.lambda_code.inlining import (
+    DESCRIBERS_PATH,
+    FORWARDER_PATH,
+    TEMPLATE_BYTE_BUDGET,
+    forwarder_code,
+    with_inline_code,
+)
 from core.resources import template_path
 
 
@@ -19,18 +25,22 @@ def main(argv: list[str] | None = None) -> int:
     path = template_path()
     current = path.read_text(encoding="utf-8")
     wanted = with_inline_code(current, forwarder_code())
-    if args.write:
-        if wanted != current:
-            path.write_text(wanted, encoding="utf-8")
-            print(f"updated {path}")
-        return 0
-    if wanted != current:
+    if args.write and wanted != current:
+        path.write_text(wanted, encoding="utf-8")
+        print(f"updated {path}")
+    elif wanted != current:
         print(
             f"{path}: inline code differs from {FORWARDER_PATH} + {DESCRIBERS_PATH.name}; "
             "run python -m core.lambda_code --write",
             file=sys.stderr,
         )
         return 1
+    size = len(wanted.encode())
+    if size > TEMPLATE_BYTE_BUDGET:
+        print(f"{path} is {size} bytes, over the budget of {TEMPLATE_BYTE_BUDGET}: make room "
+              "before adding more", file=sys.stderr)
+        return 1
+    print(f"{path}: {size} of {TEMPLATE_BYTE_BUDGET} bytes")
     return 0
 
 

@@ -4,9 +4,18 @@ The single implementation for `port-aws-wizard sync` (core/operations/sync.py li
 (core/lambda_code/forwarder.py describes the resource an event names): core.lambda_code.inlining appends
 this module to the forwarder's inline code, so it needs only the standard library and
 boto3 (which the Lambda runtime provides), imported by the caller.
-A document is {"Type": kind, "Properties": {...}}: the service's answer with its tags,
+A document is {"Type": kind, "Properties": {...}}: the fields of the service's answer
+that the blueprints use (.port/resources/port-app-config.yml reads them), with its tags,
 top-level keys in PascalCase as Port's aws-v3 integration has them. `c` is a function
 giving a boto3 client for a service in the region; `pmap` maps calls (maybe in threads).
+
+What is dropped, and why: everything a kind does not list in its `keep`. Port keeps the
+payloads it ingests, and an answer can carry credentials: a Lambda function's Environment
+(where functions keep database passwords and API tokens; the forwarder's own once held
+the webhook key), a container's ImageConfig command line, an EKS connector's
+ActivationCode, an account's e-mail address. Lambda is read with ListFunctions /
+GetFunctionConfiguration and ListTags, never GetFunction (its Code.Location is a link
+to download the function's code). To map another field, add it to the kind's `keep`.
 """
 
 from __future__ import annotations
@@ -122,8 +131,9 @@ def _lambda_list(c: Any, account: str, region: str, pmap: Any) -> list:
 
 
 def _lambda_get(c: Any, account: str, region: str, ident: str) -> dict | None:
-    found = c("lambda").get_function(FunctionName=ident)
-    return {**found["Configuration"], "Tags": found.get("Tags") or {}}
+    found = c("lambda").get_function_configuration(FunctionName=ident)
+    tags = c("lambda").list_tags(Resource=found["FunctionArn"]).get("Tags") or {}
+    return {**found, "Tags": tags}
 
 
 # ---- SQS queues: identifier QueueArn; attributes as SQS gives them (strings) ------------
@@ -161,7 +171,7 @@ def _clusters(c: Any, arns: list) -> list:
     found = []
     for start in range(0, len(arns), 100):
         answer = c("ecs").describe_clusters(clusters=arns[start:start + 100],
-                                            include=["TAGS", "SETTINGS"])
+                                            include=["TAGS"])
         found += [_pascal(x) for x in answer["clusters"] if x.get("status") != "INACTIVE"]
     return found
 
@@ -196,29 +206,43 @@ def _account_get(c: Any, account: str, region: str, ident: str = "") -> dict | N
 
 
 class Kind:
-    """A resource kind: its event source, the Properties key naming it, list and get."""
+    """A resource kind: its event source, the Properties key naming it, list and get, and
+    the top-level keys a document keeps (the rest of the answer is dropped)."""
 
     def __init__(self, name: str, source: str | None, id_key: str, lister: Any,
-                 getter: Any) -> None:
+                 getter: Any, keep: str) -> None:
         self.name, self.source, self.id_key = name, source, id_key
         self.lister, self.getter = lister, getter
+        self.keep = (id_key, "Tags", *keep.split())
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("AWS::Account::Info", None, "Id", lambda c, a, r, p: [_account_get(c, a, r)],
-         _account_get),
-    Kind("AWS::S3::Bucket", "aws.s3", "Arn", _s3_list, _s3_get),
-    Kind("AWS::EC2::Instance", "aws.ec2", "InstanceId", _ec2_list, _ec2_get),
-    Kind("AWS::ECS::Cluster", "aws.ecs", "ClusterArn", _ecs_list, _ecs_get),
-    Kind("AWS::RDS::DBInstance", "aws.rds", "DBInstanceArn", _rds_list, _rds_get),
-    Kind("AWS::Lambda::Function", "aws.lambda", "FunctionArn", _lambda_list, _lambda_get),
-    Kind("AWS::SQS::Queue", "aws.sqs", "QueueArn", _sqs_list, _sqs_get),
-    Kind("AWS::EKS::Cluster", "aws.eks", "Arn", _eks_list, _eks_get),
+         _account_get, "Name Arn"),
+    Kind("AWS::S3::Bucket", "aws.s3", "Arn", _s3_list, _s3_get,
+         "BucketName CreationDate LocationConstraint VersioningConfiguration"),
+    Kind("AWS::EC2::Instance", "aws.ec2", "InstanceId", _ec2_list, _ec2_get,
+         "InstanceArn State InstanceType Placement ImageId LaunchTime PrivateIpAddress "
+         "PublicIpAddress VpcId SubnetId"),
+    Kind("AWS::ECS::Cluster", "aws.ecs", "ClusterArn", _ecs_list, _ecs_get,
+         "ClusterName Status RunningTasksCount PendingTasksCount ActiveServicesCount "
+         "RegisteredContainerInstancesCount CapacityProviders"),
+    Kind("AWS::RDS::DBInstance", "aws.rds", "DBInstanceArn", _rds_list, _rds_get,
+         "DBInstanceIdentifier DBInstanceStatus Engine EngineVersion DBInstanceClass "
+         "AllocatedStorage MultiAZ Endpoint"),
+    Kind("AWS::Lambda::Function", "aws.lambda", "FunctionArn", _lambda_list, _lambda_get,
+         "FunctionName Runtime Handler MemorySize Timeout PackageType Role"),
+    Kind("AWS::SQS::Queue", "aws.sqs", "QueueArn", _sqs_list, _sqs_get,
+         "QueueName QueueUrl FifoQueue VisibilityTimeout MessageRetentionPeriod DelaySeconds"),
+    Kind("AWS::EKS::Cluster", "aws.eks", "Arn", _eks_list, _eks_get,
+         "Name Status Version PlatformVersion RoleArn Endpoint"),
 )}
 
 
 def document(kind: str, properties: dict) -> dict:
-    return {"Type": kind, "Properties": _json(properties)}
+    """The resource's document: only the keys its kind keeps (see the module docstring)."""
+    return {"Type": kind, "Properties": _json({k: properties[k] for k in KINDS[kind].keep
+                                               if k in properties})}
 
 
 def gone_document(kind: str, ident: str) -> dict:

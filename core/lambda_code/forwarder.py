@@ -7,10 +7,13 @@ edit of either: python -m core.lambda_code --write
 
 The handler returns batchItemFailures with exactly the records that did not get a 2xx:
 SQS redelivers those and moves them to the dead-letter queue after a few receives.
-Environment: PORT_WEBHOOK_URL (required), PORT_WEBHOOK_SECRET (optional HMAC key),
+Environment: PORT_WEBHOOK_SECRET_ARN names the Secrets Manager secret holding
+{"url", "secret"} (the webhook URL and the HMAC key), read once per cold start, so neither
+sits in the environment where every read-only principal could see it. Without it,
+PORT_WEBHOOK_URL and PORT_WEBHOOK_SECRET (`sync` and tests pass them directly). Also
 PORT_SIGNATURE_HEADER, PORT_CONCURRENCY, PORT_MAX_ATTEMPTS, PORT_REQUEST_TIMEOUT,
 PORT_ENRICH ("true": describe the resource an event names and add it, docs/contracts.md).
-The URL holds the webhook key and is never logged, nor is the secret.
+The URL holds the webhook key and is never logged, nor is the secret, nor a body.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ _pool_size = 0
 _ssl_context: ssl.SSLContext | None = None
 _clients: dict[tuple[str, str], Any] = {}
 _clients_lock = threading.Lock()
+_webhook: dict[str, dict] = {}  # secret ARN -> {"url", "secret"}, read once per container
 
 
 class Config:
@@ -68,6 +72,7 @@ class Config:
         self.host = parts.hostname or ""
         self.port = parts.port or (443 if self.https else 80)
         self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self.error = "" if self.valid else "PORT_WEBHOOK_URL is missing or not an http(s) URL"
         self._hidden = [
             s for s in (self.url, self.path.strip("/"), env.get("PORT_WEBHOOK_SECRET")) if s and len(s) > 3
         ]
@@ -78,9 +83,34 @@ class Config:
         return text[:300]
 
 
+def webhook_environment(env: Any = os.environ) -> Any:
+    """The environment with PORT_WEBHOOK_URL/SECRET from the secret PORT_WEBHOOK_SECRET_ARN
+    names (cached: a changed secret comes with a changed PORT_WEBHOOK_VERSION, which makes
+    Lambda start new containers)."""
+    arn = env.get("PORT_WEBHOOK_SECRET_ARN")
+    if not arn:
+        return env
+    if arn not in _webhook:
+        client = _client_factory(arn.split(":")[3])("secretsmanager")
+        _webhook[arn] = json.loads(client.get_secret_value(SecretId=arn)["SecretString"])
+    found = _webhook[arn]
+    return {**env, "PORT_WEBHOOK_URL": found.get("url") or "",
+            "PORT_WEBHOOK_SECRET": found.get("secret") or ""}
+
+
+def _configure() -> Config:
+    """This invocation's Config; a secret that cannot be read fails every record, saying why."""
+    try:
+        return Config(webhook_environment())
+    except Exception as exc:
+        config = Config({})
+        config.error = f"cannot read the webhook secret: {type(exc).__name__}"
+        return config
+
+
 def handler(event: dict, context: Any) -> dict:
     """Lambda entry point for an SQS event source mapping with ReportBatchItemFailures."""
-    config = Config()
+    config = _configure()
     records = event.get("Records") or []
     remaining_ms = getattr(context, "get_remaining_time_in_millis", lambda: 30000)()
     budget = remaining_ms / 1000.0
@@ -120,7 +150,7 @@ def _process(config: Config, record: dict, deadline: float) -> bool:
         if trimmed:
             line["trimmed"] = trimmed
         if not config.valid:
-            line["error"] = "PORT_WEBHOOK_URL is missing or not an http(s) URL"
+            line["error"] = config.error
         elif body is not None:
             line["bytes"] = len(body)
             ok = _deliver(config, body, deadline, line)

@@ -1,11 +1,13 @@
-"""Keep the template's inline Lambda code identical to forwarder.py + describers.py (this package).
+"""Keep the template's inline Lambda code in step with forwarder.py + describers.py (this package).
 
     python -m core.lambda_code --check   # exit 1 when the template's ZipFile differs
     python -m core.lambda_code --write   # write the code into the template
 
 The Lambda gets one file (index.py): forwarder.py with describers.py appended
 (its docstring and __future__ import dropped), so both the Lambda and `sync` run the one
-describers module.
+describers module. The template's copy has no docstrings, comments or blank lines
+(core/lambda_code/code_strip.py): the same statements in fewer bytes, so the template stays within
+CloudFormation's 51,200-byte TemplateBody limit with room to grow (TEMPLATE_BYTE_BUDGET).
 
 Also loads the YAML template with CloudFormation's short tags (!Ref, !GetAtt, ...) for tests
 and tools that inspect it.
@@ -19,12 +21,14 @@ from typing import Any
 
 import yaml
 
+from core.lambda_code.code_strip import stripped
 from core.resources import template_path
 
 FORWARDER_PATH = Path(__file__).resolve().parent / "forwarder.py"
 DESCRIBERS_PATH = Path(__file__).resolve().parent / "describers.py"
 _ZIPFILE_KEY = "ZipFile: |"
 _APPENDED = "\n\n# ---- core/lambda_code/describers.py (appended by core.lambda_code.inlining) ----\n"
+TEMPLATE_BYTE_BUDGET = 48_000  # every option on; CloudFormation's limit is 51,200
 
 
 def _module_body(source: str) -> str:
@@ -36,11 +40,16 @@ def _module_body(source: str) -> str:
     return "".join(body).strip("\n") + "\n"
 
 
-def forwarder_code() -> str:
-    """The Lambda's inline code: forwarder.py, then describers.py appended."""
+def readable_code() -> str:
+    """The Lambda's code as the repo keeps it: forwarder.py, then describers.py."""
     forwarder = FORWARDER_PATH.read_text(encoding="utf-8")
     describers = _module_body(DESCRIBERS_PATH.read_text(encoding="utf-8"))
     return forwarder.rstrip("\n") + "\n" + _APPENDED + describers
+
+
+def forwarder_code() -> str:
+    """The template's inline code: readable_code() without docstrings and comments."""
+    return stripped(readable_code())
 
 
 def with_inline_code(template_text: str, code: str) -> str:

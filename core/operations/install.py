@@ -13,15 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.aws.clients import aws_errors, make_client, make_session
+import botocore.exceptions
+
+from core.aws.clients import aws_errors, explain_aws_error, make_client, make_session
 from core.aws.deployer import StackDeployer, render_deploy_command
 from core.aws.stack_parameters import stack_parameters
 from core.aws.stackset import STACKSET_POLLING, deploy_stackset
 from core.aws.stackset_permissions import stackset_preflight
+from core.aws.webhook_secret import ROTATION_WINDOW_HINT, StoredWebhook, stored_webhook
 from core.config.credentials import PortCredentials, require_credentials
 from core.config.settings import InstallSettings
 from core.errors import WizardError
 from core.operations.install_plan import InstallPlan, InstallPlanner
+from core.operations.secret_rotation import RotationWindow
 from core.polling import Polling
 from core.port.client import PortClient
 from core.port.setup import PortOutcome, PortSetup, WebhookTarget
@@ -97,6 +101,7 @@ class Installer:
                 self.report(item)
             planner.plan_aws(plan)
         else:
+            planner.stored = self._stored_webhook(required=False)
             plan = planner.plan()
         aws_items = plan.resources if self.settings.stackset else []
         return InstallResult(items=[*plan.port_items, *filter(None, [plan.stack_item]), *aws_items],
@@ -111,11 +116,17 @@ class Installer:
             if self.settings.stackset:
                 stackset_config = stackset_preflight(make_session(self.settings), self.settings, self.report)
         result = InstallResult()
+        stored = self._stored_webhook(required=not self.settings.port_only)
         with self.port_client_factory(self.settings.port_api_url, credentials) as client:
             outcome: PortOutcome = PortSetup(client, self.settings, self._report_done,
-                                             self.webhook_secret).run(write=True)
+                                             self.webhook_secret, stored).run(write=True)
         result.items += outcome.items
         result.webhook = outcome.webhook
+        window = RotationWindow(self.report)
+        if outcome.webhook.rotated:
+            window.opened("you run the deploy command below" if self.settings.port_only else
+                          "every stack instance is updated" if self.settings.stackset else
+                          f"the stack update completes ({ROTATION_WINDOW_HINT})")
         parameters = stack_parameters(self.settings, outcome.webhook.url, outcome.webhook.secret)
         if self.settings.port_only:
             result.deploy_command = render_deploy_command(
@@ -127,12 +138,32 @@ class Installer:
                                               parameters, self.report,
                                               self.polling.replace(timeout=STACKSET_POLLING.timeout))
             self.completed.append(f"StackSet {stackset_config.name}: {result.stackset.change}")
+            window.closed()
             return result
         deployer = StackDeployer(cloudformation, self.report, self.polling)
         with aws_errors(f"deploy stack {self.settings.stack_name}"):
             result.stack = deployer.deploy(self.settings.stack_name, template_path().read_text(), parameters)
         self.completed.append(f"stack {self.settings.stack_name}: {result.stack.status}")
+        window.closed()
         return result
+
+    def _stored_webhook(self, required: bool) -> StoredWebhook | None:
+        """What the installed stack signs with (its Secrets Manager secret), read with the
+        user's AWS credentials. Not `required` (a plan, --port-only): unreadable is a warning."""
+        if not self.settings.webhook_ref.managed:
+            return None
+        try:
+            session = make_session(self.settings)
+            return stored_webhook(lambda service: make_client(session, service, self.settings),
+                                  self.settings)
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError,
+                WizardError) as error:
+            if not isinstance(error, WizardError):
+                error = explain_aws_error(error, "read the installed stack's webhook secret")
+            if required:
+                raise error from None
+            self.report(Notice(f"{error}; without it the webhook gets a new secret", "warning"))
+            return None
 
     def _report_done(self, event: ProgressEvent) -> None:
         if isinstance(event, StepFinished):

@@ -16,6 +16,7 @@ from core.aws.deployer import StackDeployer
 from core.aws.stack_parameters import stack_parameters
 from core.aws.stackset import plan_stackset
 from core.aws.stackset_permissions import stackset_preflight
+from core.aws.webhook_secret import StoredWebhook
 from core.config.credentials import PortCredentials
 from core.config.settings import InstallSettings
 from core.polling import Polling
@@ -46,12 +47,14 @@ class InstallPlanner:
     webhook_secret: str = ""
     port_client_factory: Callable[[str, PortCredentials], PortClient] = PortClient
     polling: Polling = field(default_factory=Polling)
+    stored: StoredWebhook | None = None  # what the installed stack signs with (kept by the plan)
 
     def plan(self, *, with_change_set: bool = False) -> InstallPlan:
         """Port's plan, then the stack's (and, with a change set, its resources)."""
         plan = InstallPlan()
         with self.port_client_factory(self.settings.port_api_url, self.credentials) as client:
-            outcome = PortSetup(client, self.settings, self.report, self.webhook_secret).run(write=False)
+            outcome = PortSetup(client, self.settings, self.report, self.webhook_secret,
+                                self.stored).run(write=False)
         plan.port_items, plan.webhook = list(outcome.items), outcome.webhook
         for item in plan.port_items:
             self.report(item)

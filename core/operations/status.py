@@ -19,6 +19,7 @@ import botocore.exceptions
 from botocore.config import Config
 
 from core.aws.clients import AWS_ERRORS, CLIENT_CONFIG, explain_aws_error, make_session
+from core.aws.stack_health import alarm_names, alarms_state, webhook_secret_state
 from core.aws.stacks import describe_stack, parse_list_parameter
 from core.config.credentials import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE, PortCredentials
 from core.config.event_sources import EVENT_SOURCES
@@ -102,6 +103,9 @@ class Installation:
     rule_arn: str = ""
     log_group: str = ""
     webhook_url: str = ""  # what the Lambda posts to (holds the webhook key: never print it)
+    webhook_secret_arn: str = ""  # the stack's secret with the URL and signing secret
+    webhook_secret_problem: str = ""  # why it could not be read
+    alarms: dict[str, str] = field(default_factory=dict)  # label -> alarm name
     event_sources: tuple[str, ...] = ()
     sources_origin: str = "settings"  # "stack" when read from the stack's parameter
     outputs: dict[str, str] = field(default_factory=dict)
@@ -159,7 +163,13 @@ def locate_installation(aws: AwsClients, settings: InstallSettings) -> Installat
         logging_config = configuration.get("LoggingConfig") or {}
         found.log_group = logging_config.get("LogGroup") or found.log_group
         variables = (configuration.get("Environment") or {}).get("Variables") or {}
-        found.webhook_url = variables.get("PORT_WEBHOOK_URL", "")
+        found.webhook_url = variables.get("PORT_WEBHOOK_URL", "")  # a stack from before the secret
+        found.webhook_secret_arn = variables.get("PORT_WEBHOOK_SECRET_ARN", "")
+    found.webhook_secret_arn = outputs.get("WebhookSecretArn") or found.webhook_secret_arn
+    if found.webhook_secret_arn:
+        found.webhook_url, found.webhook_secret_problem = webhook_secret_state(
+            aws("secretsmanager"), found.webhook_secret_arn)
+    found.alarms = alarm_names(found.stack_name, outputs)
     return found
 
 
@@ -274,7 +284,29 @@ class AwsChecks:
             ("Lambda function", self.function),
             ("Lambda last hour", self.function_metrics),
             ("Lambda error lines", self.function_error_lines),
+            ("Alarms", self.alarms),
+            ("Webhook secret", self.webhook_secret),
         ]
+
+    def alarms(self) -> CheckResult:
+        ok, figure, detail, fix = alarms_state(self.aws("cloudwatch"), self.aws("sns"), self.found.alarms)
+        return CheckResult("Alarms", ok, figure, detail, fix)
+
+    def webhook_secret(self) -> CheckResult:
+        found = self.found
+        if not found.webhook_secret_arn:
+            stale = bool(found.webhook_url)
+            return CheckResult("Webhook secret", False, "in the function's environment" if stale
+                               else "not found",
+                               "the webhook URL and signing secret are readable by anyone who may "
+                               "read the function's configuration" if stale else
+                               "the stack has no webhook secret",
+                               "run the install again: it moves them into Secrets Manager")
+        if found.webhook_secret_problem:
+            return CheckResult("Webhook secret", False, "unreadable", found.webhook_secret_problem)
+        return CheckResult("Webhook secret", True, "in Secrets Manager",
+                           f"{found.webhook_secret_arn.rsplit(':', 1)[-1]}; the function's "
+                           "environment names it")
 
     def stack(self) -> CheckResult:
         found = self.found
@@ -432,6 +464,8 @@ class AwsChecks:
         state = mapping.get("State", "")
         result = mapping.get("LastProcessingResult", "")
         figure = state + (f", last result: {result}" if result else "")
+        cap = (mapping.get("ScalingConfig") or {}).get("MaximumConcurrency")
+        figure += f", at most {cap} at once" if cap else ""
         if state != "Enabled":
             return CheckResult("Event source mapping", False, figure,
                                f"the mapping is {state}: the queue is not read",

@@ -30,6 +30,7 @@ from typing import Any
 
 from core.aws.clients import CLIENT_CONFIG, explain_aws_error, make_session
 from core.aws.stack_parameters import SIGNATURE_HEADER
+from core.aws.webhook_secret import StoredWebhook, stored_webhook
 from core.config.credentials import PortCredentials, require_credentials
 from core.config.settings import InstallSettings
 from core.errors import InputError
@@ -80,12 +81,14 @@ class WebhookTarget:
 
 
 def resolve_webhook(client: PortClient | None, settings: InstallSettings,
-                    environ: Mapping[str, str]) -> WebhookTarget:
-    """The ingest URL and signing of the install's webhook, read from Port."""
+                    environ: Mapping[str, str], stored: StoredWebhook | None = None) -> WebhookTarget:
+    """The ingest URL (from Port) and the signing secret of the install's webhook: from
+    PORT_WEBHOOK_SECRET, else the stack's secret (`stored`); Port's answer only as a last
+    resort (Port need not return it)."""
     ref = settings.webhook_ref
+    secret = environ.get("PORT_WEBHOOK_SECRET", "") or (stored.secret if stored else "")
     if not ref.managed:
-        return WebhookTarget(ref.ingest_url or "", environ.get("PORT_WEBHOOK_SECRET", ""),
-                             SIGNATURE_HEADER)
+        return WebhookTarget(ref.ingest_url or "", secret, SIGNATURE_HEADER)
     assert client is not None
     webhook = client.get_webhook(ref.identifier or "")
     if webhook is None:
@@ -93,8 +96,14 @@ def resolve_webhook(client: PortClient | None, settings: InstallSettings,
                          "(or pass --webhook with its identifier or ingest URL)")
     url = webhook.get("url") or f"{ingest_base_url(settings.port_api_url)}/{webhook.get('webhookKey')}"
     security = webhook.get("security") or {}
-    return WebhookTarget(str(url), str(security.get("secret") or ""),
-                         str(security.get("signatureHeaderName") or SIGNATURE_HEADER))
+    secret = secret or str(security.get("secret") or "")
+    if security.get("signatureHeaderName") and not secret:
+        raise InputError(
+            f"webhook {ref.identifier!r} checks signatures, but its secret was found neither in "
+            f"the stack {settings.stack_name!r} ({settings.aws_region}) nor in PORT_WEBHOOK_SECRET: "
+            "Port would drop every request. Pass the install's --stack-name/--aws-region, or "
+            "export PORT_WEBHOOK_SECRET")
+    return WebhookTarget(str(url), secret, str(security.get("signatureHeaderName") or SIGNATURE_HEADER))
 
 
 def _encode(value: Any) -> bytes:
@@ -182,14 +191,17 @@ class Syncer:
         return self.result
 
     def _sync_all(self) -> None:
+        clients = _Clients(self.session, self.settings, self.concurrency)
+        stored = None if self.environ.get("PORT_WEBHOOK_SECRET") else self._timed(
+            "aws", lambda: stored_webhook(clients.for_region(self.settings.aws_region), self.settings))
         target = self._timed("port", lambda: resolve_webhook(self.client, self.settings,
-                                                              self.environ))
+                                                              self.environ, stored))
         self._config = forwarder.Config({"PORT_WEBHOOK_URL": target.url,
                                          "PORT_WEBHOOK_SECRET": target.secret,
                                          "PORT_SIGNATURE_HEADER": target.header})
         if not self._config.valid:
-            raise InputError(f"the webhook's ingest URL is not an http(s) URL: {target.url!r}")
-        clients = _Clients(self.session, self.settings, self.concurrency)
+            raise InputError("the webhook's ingest URL is not an http(s) URL (not shown: it holds "
+                             "the webhook key); check --webhook")
         sts = clients.for_region(self.regions[0])("sts")
         self.account = self._timed("aws", lambda: sts.get_caller_identity()["Account"])
         kinds = kinds_for(self.sources)
@@ -241,8 +253,9 @@ class Syncer:
         for item in items:
             data = _encode(item)
             if len(data) > MAX_BATCH_BYTES:
-                self.result.errors.append(f"{kind} {item['resource']['Properties']} is "
-                                          f"{len(data)} bytes, over Port's ingest limit; skipped")
+                ident = item["resource"]["Properties"].get(describers.KINDS[kind].id_key)
+                self.result.errors.append(f"{kind} {ident} is {len(data)} bytes, over Port's "
+                                          "ingest limit; skipped")  # never the document itself
             else:
                 encoded.append(data)
         groups = list(batches(encoded))

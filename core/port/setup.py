@@ -6,12 +6,12 @@ inputs changes nothing and says so. With ``write=False`` the same code yields th
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from core.aws.stack_parameters import SIGNATURE_HEADER
+from core.aws.webhook_secret import SecretChoice, StoredWebhook, choose_secret
 from core.config.settings import InstallSettings
 from core.errors import PortApiError
 from core.port import resources as port_resources
@@ -32,6 +32,7 @@ class WebhookTarget:
     url: str = ""
     secret: str = ""
     identifier: str | None = None
+    rotated: bool = False  # a new secret replaced the one Port and the stack had
 
 
 @dataclass
@@ -46,11 +47,12 @@ class PortOutcome:
 
 class PortSetup:
     def __init__(self, client: PortClient, settings: InstallSettings, report: Reporter,
-                 webhook_secret: str = "") -> None:
+                 webhook_secret: str = "", stored: StoredWebhook | None = None) -> None:
         self.client = client
         self.settings = settings
         self.report = report
         self.given_webhook_secret = webhook_secret
+        self.stored = stored  # what the installed stack signs with (core.aws.webhook_secret)
 
     def run(self, write: bool) -> PortOutcome:
         outcome = PortOutcome()
@@ -142,7 +144,8 @@ class PortSetup:
         identifier = ref.identifier or ""
         self._started("webhook", f"webhook {identifier}", write)
         actual = self.client.get_webhook(identifier)
-        secret = self._secret_for(actual)
+        choice = choose_secret(self.settings, self.given_webhook_secret, self.stored, actual)
+        secret = choice.secret
         desired = self._desired_webhook(identifier, secret)
         if actual is None:
             change = Change.CREATE
@@ -151,24 +154,18 @@ class PortSetup:
                 if not created:
                     actual = self.client.update_webhook(identifier, _without_identifier(desired))
                     change = Change.UPDATE
-        elif is_subset(_without_identifier(desired), actual):
+        elif is_subset(_comparable(desired, choice), actual):
             change = Change.NO_CHANGE
         else:
             change = Change.UPDATE
             if write:
                 actual = self.client.update_webhook(identifier, _without_identifier(desired)) or actual
-        target = WebhookTarget(url=self._ingest_url(actual or {}), secret=secret, identifier=identifier)
-        detail = f"{len(desired['mappings'])} mapping rules" + (", signed" if secret else ", unsigned")
+        target = WebhookTarget(url=self._ingest_url(actual or {}), secret=secret, identifier=identifier,
+                               rotated=choice.rotated)
+        detail = f"{len(desired['mappings'])} mapping rules, " + (
+            f"signed: secret {choice.reason}" if secret else "unsigned")
         self._finished(f"webhook {identifier}", change, write)
         return PlanItem("port", "webhook", identifier, change, detail), target
-
-    def _secret_for(self, actual: dict[str, Any] | None) -> str:
-        if not self.settings.sign_requests:
-            return ""
-        if self.given_webhook_secret:
-            return self.given_webhook_secret
-        existing = ((actual or {}).get("security") or {}).get("secret")
-        return existing if isinstance(existing, str) and existing else secrets.token_urlsafe(32)
 
     def _desired_webhook(self, identifier: str, secret: str) -> dict[str, Any]:
         security: dict[str, Any] = {"requestIdentifierPath": port_resources.WEBHOOK_REQUEST_IDENTIFIER_PATH}
@@ -215,3 +212,13 @@ def ingest_base_url(api_url: str) -> str:
 
 def _without_identifier(webhook: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in webhook.items() if key != "identifier"}
+
+
+def _comparable(desired: dict[str, Any], choice: SecretChoice) -> dict[str, Any]:
+    """What a read of the webhook must show for no update: without the secret when Port
+    holds it already (Port need not return it)."""
+    webhook = _without_identifier(desired)
+    if choice.port_has_it:
+        security = {k: v for k, v in webhook["security"].items() if k != "secret"}
+        webhook = {**webhook, "security": security}
+    return webhook

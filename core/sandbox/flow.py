@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from core.aws.webhook_secret import SECRET_OUTPUT, read_secret
 from core.config.settings import InstallSettings
 from core.sandbox import moto_fidelity
 from core.sandbox.counters import CounterSnapshot, HopCounters
@@ -62,6 +63,7 @@ class SandboxFlow:
         self._sqs = environment.aws_client("sqs")
         outputs = self._stack_outputs(environment.aws_client("cloudformation"))
         self.deployment = discover(environment.aws_client, outputs, moto_fidelity.deployed_function_code)
+        self._webhook_url = self._ingest_url(environment.aws_client, outputs)
         self.runner = QueueRunner(self.deployment, environment.aws_client, self.counters_, RunnerOptions(
             visibility_timeout=options.visibility_timeout, function_timeout=options.function_timeout,
             pollers=options.pollers, batching_window=options.batching_window, ship_logs=options.ship_logs))
@@ -72,6 +74,13 @@ class SandboxFlow:
         self._stop = threading.Event()
         self._dispatcher = threading.Thread(target=self._dispatch, name="sandbox-dispatch", daemon=True)
         self._fault_timer: threading.Timer | None = None
+
+    def _ingest_url(self, client: Any, outputs: dict[str, str]) -> str:
+        """Where the forwarder posts: in the stack's webhook secret, as a user would read it."""
+        arn = outputs.get(SECRET_OUTPUT)
+        if not arn:
+            return self.deployment.environment.get("PORT_WEBHOOK_URL", "")
+        return read_secret(client("secretsmanager"), arn).url
 
     def _stack_outputs(self, cloudformation: Any) -> dict[str, str]:
         stack = cloudformation.describe_stacks(StackName=self.settings.stack_name)["Stacks"][0]
@@ -129,7 +138,7 @@ class SandboxFlow:
 
     # ---- faults -------------------------------------------------------------------------
     def ingest_path_regex(self) -> str:
-        key = self.deployment.environment.get("PORT_WEBHOOK_URL", "").rstrip("/").rsplit("/", 1)[-1]
+        key = self._webhook_url.rstrip("/").rsplit("/", 1)[-1]
         return f"^/{re.escape(key)}$"
 
     def fail_ingest_for(self, seconds: float, ratio: float = 1.0, status: int = 503) -> None:

@@ -30,6 +30,12 @@ differs from AWS in ways a user would see (../shared/notes/moto.md); here we fix
    parsed its 8 input-template JSONPaths with a fresh yacc parser per event delivered;
    they are parsed once.
 
+8. CloudFormation models moto lacks (it skips these resource types silently):
+   ``AWS::SecretsManager::Secret`` (create, update, delete; Ref is the ARN; the value from
+   SecretString) and ``AWS::CloudWatch::Alarm`` (Ref is the name). ``register_models()``
+   adds them for good: it is not undone by ``restore()`` (a model where moto had none changes
+   nothing else), and the tests' moto server registers them too (tests/aws_fixtures.py).
+
 Apply with ``apply()`` / ``restore()`` (reference counted) or ``with extended(...)``; only
 the sandbox and the tests that ask for it do. The version is pinned: these patches reach
 into moto internals, so another version must be checked before it is allowed.
@@ -104,6 +110,7 @@ def apply(resource_delay: float = 0.0) -> None:
         _users += 1
         if _users > 1:
             return
+        register_models()
         _patch(parsing, "parse_and_create_resource", _wrap_create)
         _patch(parsing, "clean_json", _clean_json)
         _patch(Message, "visible", property(lambda self: time.time() * 1000 > self.visible_at))
@@ -452,6 +459,14 @@ def _clean_json(resource_json: Any, resources_map: ResourceMap) -> Any:
         return [value for raw, value in zip(resource_json, cleaned, strict=True)
                 if not (value is None and isinstance(raw, dict))]
     return cleaned
+
+
+# ---- 8. models moto lacks ----------------------------------------------------------------
+def register_models() -> None:
+    """Give moto's CloudFormation the models in core/sandbox/moto_models.py (idempotent)."""
+    from core.sandbox import moto_models
+
+    moto_models.register()
 
 
 # ---- 6. SQS without quadratic clock reads ------------------------------------------------

@@ -1,7 +1,9 @@
 """Pytest plugin: a moto server standing in for AWS, and real boto3 clients pointed at it.
 
 Registered for every test by tests/conftest.py (``pytest_plugins``). Fixtures:
-- ``moto_server`` (session): a running ``ThreadedMotoServer`` on 127.0.0.1, random port.
+- ``moto_server`` (session): a running ``ThreadedMotoServer`` on 127.0.0.1, random port,
+  with the CloudFormation models moto lacks (the sandbox's, core/sandbox/moto_models.py:
+  the webhook secret and the alarms the template creates).
 - ``aws_endpoint`` (session): its base URL, ``http://127.0.0.1:<port>``.
 - ``aws_credentials`` (session): dummy credentials and region in the environment
   (AWS_ACCESS_KEY_ID=testing ..., AWS_DEFAULT_REGION=us-east-1), restored afterwards.
@@ -53,6 +55,9 @@ def aws_credentials() -> Iterator[dict[str, str]]:
 def moto_server(aws_credentials: dict[str, str]) -> Iterator[Any]:
     from moto.server import ThreadedMotoServer
 
+    from core.sandbox.moto_fidelity import register_models
+
+    register_models()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     yield server

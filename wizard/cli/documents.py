@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wizard.cli.render import mask_url
+from core.config.url_checks import mask_url
 
 if TYPE_CHECKING:
     from core.config.settings import InstallSettings

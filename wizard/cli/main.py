@@ -66,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the plan; change nothing in Port or AWS")
     parser.add_argument("--no-enrich", dest="enrich_events", action="store_false", default=None,
                         help="forward events as they are; do not describe the resource they name")
+    parser.add_argument("--lambda-max-concurrency", metavar="N",
+                        help="most function instances the queue feeds at once, 2-1000 (default: 5)")
+    parser.add_argument("--alarm-email", metavar="ADDRESS",
+                        help="e-mail told when the dead-letter or error alarm fires (default: none)")
+    parser.add_argument("--rotate-webhook-secret", action="store_true", default=None,
+                        help="new signing secret in Port and the stack together (Port may drop "
+                             "events sent during the stack update)")
     parser.add_argument("--no-tui", action="store_true", help="never open the full-screen wizard")
     parser.add_argument("--sandbox", action="store_true",
                         help="run against a local AWS (moto) and Port (emulator); no accounts needed")
@@ -74,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-INSTALL_FLAGS = (*SETTINGS_FLAGS, "port_only", "dry_run", "enrich_events", *STACKSET_FLAGS)
+INSTALL_FLAGS = (*SETTINGS_FLAGS, "port_only", "dry_run", "enrich_events", "lambda_max_concurrency",
+                 "alarm_email", "rotate_webhook_secret", *STACKSET_FLAGS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

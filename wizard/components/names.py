@@ -1,4 +1,4 @@
-"""Step 6: stack, queue and function names; batch size; request signing."""
+"""Step 6: stack, queue and function names; batch size; request signing; concurrency; alarms."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ class NamesScreen(StepScreen):
 
     DEFAULT_CSS = """
     NamesScreen Checkbox.-textual-compact:focus { border: none !important; }
-    NamesScreen #sign-help { margin: 0 0 0 20; }
+    NamesScreen #sign-help, NamesScreen #alarm-help { margin: 0 0 0 20; }
     """
 
     def body(self) -> ComposeResult:
@@ -33,6 +33,14 @@ class NamesScreen(StepScreen):
         yield Static("Signed: the Lambda adds an HMAC-SHA256 signature Port verifies, so only it can "
                      "post to the webhook. Turn off only for a webhook that cannot check signatures.",
                      classes="hint", id="sign-help")
+        yield form_row("Max concurrency", Input(str(state.lambda_max_concurrency), compact=True,
+                                                id="max-concurrency", type="integer"))
+        yield form_row("Alarm e-mail", Input(state.alarm_email, compact=True, id="alarm-email",
+                                             placeholder="ops@example.com (optional)"))
+        yield Static("At most this many function instances (2-1000) post to Port at once. Alarms "
+                     "watch the dead-letter queue and the function's errors; an address is mailed "
+                     "when one fires (it confirms the subscription first).",
+                     classes="hint", id="alarm-help")
 
     def collect(self) -> list[str]:
         state = self.state
@@ -40,9 +48,11 @@ class NamesScreen(StepScreen):
         state.queue_name = self.query_one("#queue-name", Input).value.strip()
         state.lambda_function_name = self.query_one("#function-name", Input).value.strip()
         state.sign_requests = self.query_one("#sign", Checkbox).value
+        state.alarm_email = self.query_one("#alarm-email", Input).value.strip()
         problems = []
         for widget_id, name, label in (("batch-size", "batch_size", "batch size"),
-                                       ("batch-window", "batching_window_seconds", "batch window")):
+                                       ("batch-window", "batching_window_seconds", "batch window"),
+                                       ("max-concurrency", "lambda_max_concurrency", "max concurrency")):
             text = self.query_one(f"#{widget_id}", Input).value.strip()
             try:
                 setattr(state, name, int(text))

@@ -51,6 +51,13 @@ def resources_table(review: InstallPlan) -> Table:
     return table
 
 
+def guards_line(alarm_email: str, max_concurrency: int) -> str:
+    """What tells the user of trouble, and what bounds the request rate against Port."""
+    told = f"mailed to {alarm_email} (confirm the subscription)" if alarm_email else "not mailed"
+    return (f"Alarms on dead letters and function errors: {told}. At most {max_concurrency} "
+            "function instances post to Port at once.")
+
+
 def change_summary(review: InstallPlan) -> str:
     counts = Counter(item.change for item in review.resources)
     return (f"{counts[Change.CREATE]} to add · {counts[Change.UPDATE]} to modify · "
@@ -76,6 +83,7 @@ class ReviewScreen(StepScreen):
         yield Static("", id="stack-heading", classes="section")
         yield Static("", id="stack-plan", classes="plan")
         yield Static("", id="stack-summary", classes="plan")
+        yield Static("", id="guards", classes="plan")
         yield Static("", id="notes", classes="plan hint")
 
     def on_mount(self) -> None:
@@ -133,6 +141,8 @@ class ReviewScreen(StepScreen):
         elif review.stack_change is Change.NO_CHANGE:
             what = "the StackSet and its instances are" if state.stackset else "the stack is"
             self.query_one("#stack-summary", Static).update(f"{what} up to date: no resource changes")
+        self.query_one("#guards", Static).update(escape(guards_line(state.alarm_email,
+                                                                    state.lambda_max_concurrency)))
         self.query_one("#notes", Static).update("\n".join(f"• {escape(note)}" for note in review.notes))
         self.set_next_enabled(True)
 
