@@ -86,16 +86,16 @@ def test_blocks_take_two_spaces_and_continuation_lines_keep_their_alignment() ->
 
 def test_check_fails_when_the_template_is_stale_or_over_budget(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    import core.lambda_code.inlining as template_code
+    import core.lambda_code.__main__ as inline_tool
 
     copy = tmp_path / "aws-serverless.template"
-    monkeypatch.setattr(template_code, "template_path", lambda: copy)
+    monkeypatch.setattr(inline_tool, "template_path", lambda: copy)
     copy.write_text(TEMPLATE_TEXT, encoding="utf-8")
     assert main(["--check"]) == 0
     copy.write_text(with_inline_code(TEMPLATE_TEXT, readable_code()), encoding="utf-8")
     assert main(["--check"]) == 1
     assert "differs" in capsys.readouterr().err
-    monkeypatch.setattr(template_code, "TEMPLATE_BYTE_BUDGET", len(TEMPLATE_TEXT.encode()) - 1)
+    monkeypatch.setattr(inline_tool, "TEMPLATE_BYTE_BUDGET", len(TEMPLATE_TEXT.encode()) - 1)
     assert main(["--write"]) == 1
     assert "over the budget" in capsys.readouterr().err
 
@@ -171,7 +171,13 @@ _LIMIT_CASES: list[tuple[str, dict[str, Any]]] = [
     ("LogRetentionInDays", {"log_retention_days": 2}),
     ("EnableEnrichment", {"enrich_events": False}),
     ("PortWebhookUrl", {"webhook": "https://ingest.getport.io/abc"}),
-    ("PortWebhookSignatureHeader", {}),
+    ("PortWebhookSignatureHeader", {}), ("PortWebhookSecret", {}), ("WebhookVersion", {}),
+    ("LambdaMaxConcurrency", {"lambda_max_concurrency": 2}),
+    ("LambdaMaxConcurrency", {"lambda_max_concurrency": 1}),
+    ("LambdaMaxConcurrency", {"lambda_max_concurrency": 1000}),
+    ("LambdaMaxConcurrency", {"lambda_max_concurrency": 1001}),
+    ("AlarmEmail", {"alarm_email": ""}), ("AlarmEmail", {"alarm_email": "ops@example.com"}),
+    ("AlarmEmail", {"alarm_email": "ops at example.com"}), ("AlarmEmail", {"alarm_email": "ops@example"}),
 ]
 
 
