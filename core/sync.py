@@ -18,14 +18,13 @@ UI-free: `run_sync(...)` reports SyncProgress to a callback and returns a SyncRe
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -35,14 +34,13 @@ from core.aws import CLIENT_CONFIG, explain_aws_error, make_session
 from core.cli_flags import add_settings_flags, settings_flags
 from core.credentials import PortCredentials, credentials_from, require_credentials
 from core.errors import InputError, WizardError, print_error
+from core.ingest_batches import batch_body, batches, encode_items, kinds_for
 from core.port_client import PortClient
 from core.port_resources import webhook_mappings
 from core.port_setup import ingest_base_url
 from core.settings import InstallSettings
 from core.stack_parameters import SIGNATURE_HEADER
 
-MAX_BATCH_ITEMS = 500  # Port's itemsToParse limit
-MAX_BATCH_BYTES = forwarder.MAX_BODY_BYTES - 4096  # room for the batch's own metadata
 SEND_BUDGET_SECONDS = 120.0
 SYNC_SOURCE = "port-aws-wizard.sync"
 
@@ -100,10 +98,6 @@ def resolve_webhook(client: PortClient | None, settings: InstallSettings,
                          str(security.get("signatureHeaderName") or SIGNATURE_HEADER))
 
 
-def _encode(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 def blueprints_by_kind() -> dict[str, str]:
     """Resource kind -> blueprint, read from the mappings that delete gone documents."""
     found: dict[str, str] = {}
@@ -112,27 +106,6 @@ def blueprints_by_kind() -> dict[str, str]:
         if match and mapping["operation"] == "delete":
             found[match.group(1)] = mapping["blueprint"]
     return found
-
-
-def kinds_for(sources: Iterable[str]) -> list[str]:
-    """The account, then the kinds of the chosen event sources."""
-    chosen = set(sources)
-    return [k.name for k in describers.KINDS.values() if k.source is None or k.source in chosen]
-
-
-def batches(items: list[bytes], max_bytes: int = MAX_BATCH_BYTES,
-            max_items: int = MAX_BATCH_ITEMS) -> Iterator[list[bytes]]:
-    """Encoded items grouped so each batch stays within the byte and item limits."""
-    batch: list[bytes] = []
-    size = 0
-    for item in items:
-        if batch and (size + len(item) + 1 > max_bytes or len(batch) >= max_items):
-            yield batch
-            batch, size = [], 0
-        batch.append(item)
-        size += len(item) + 1
-    if batch:
-        yield batch
 
 
 class _Clients:
@@ -240,14 +213,8 @@ class Syncer:
 
     def _send(self, kind: str, region: str, items: list[dict], unit: tuple[int, int]) -> int:
         """POST the items in batches; the number of items Port accepted."""
-        encoded = []
-        for item in items:
-            data = _encode(item)
-            if len(data) > MAX_BATCH_BYTES:
-                self.result.errors.append(f"{kind} {item['resource']['Properties']} is "
-                                          f"{len(data)} bytes, over Port's ingest limit; skipped")
-            else:
-                encoded.append(data)
+        encoded, skipped = encode_items(items)
+        self.result.errors += skipped
         groups = list(batches(encoded))
         bodies = [self._body(region, group) for group in groups]
         accepted = 0
@@ -268,9 +235,8 @@ class Syncer:
 
     def _body(self, region: str, group: list[bytes]) -> bytes:
         self._batch_number += 1
-        meta = {"eventId": f"sync-{self._run_id}-{self._batch_number}", "source": SYNC_SOURCE,
-                "account": self.account, "region": region}
-        return b'{"metadata":' + _encode(meta) + b',"items":[' + b",".join(group) + b"]}"
+        return batch_body(f"sync-{self._run_id}-{self._batch_number}", SYNC_SOURCE, self.account,
+                          region, group)
 
     def _post(self, body: bytes) -> dict:
         return forwarder.send(self._config, body, SEND_BUDGET_SECONDS)

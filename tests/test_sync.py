@@ -26,7 +26,8 @@ from core.port_client import PortClient
 from core.port_resources import load_blueprints
 from core.port_setup import PortSetup
 from core.settings import InstallSettings
-from core.sync import MAX_BATCH_ITEMS, SyncProgress, batches, main, run_sync
+from core.ingest_batches import MAX_BATCH_ITEMS, batches
+from core.sync import SyncProgress, main, run_sync
 from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 
 ACCOUNT = "123456789012"
