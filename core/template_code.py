@@ -1,11 +1,12 @@
-"""Keep the template's inline Lambda code identical to core/forwarder.py + core/describers.py.
+"""Keep the template's inline Lambda code identical to core/forwarder.py + the modules appended.
 
     python -m core.template_code --check   # exit 1 when the template's ZipFile differs
     python -m core.template_code --write   # write the code into the template
 
-The Lambda gets one file (index.py): core/forwarder.py with core/describers.py appended
-(its docstring and __future__ import dropped), so both the Lambda and `sync` run the one
-describers module.
+The Lambda gets one file (index.py): core/forwarder.py with core/describers.py,
+core/ingest_batches.py and core/resync.py appended, so the Lambda and `sync` run the one
+describers and batching code. Docstrings, comments and blank lines are left out of it
+(the template must stay within CloudFormation's 51,200-byte TemplateBody limit).
 
 Also loads the YAML template with CloudFormation's short tags (!Ref, !GetAtt, ...) for tests
 and tools that inspect it.
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import io
 import sys
+import tokenize
 from pathlib import Path
 from typing import Any
 
@@ -25,24 +28,44 @@ from core.resources import template_path
 
 FORWARDER_PATH = Path(__file__).resolve().parent / "forwarder.py"
 DESCRIBERS_PATH = Path(__file__).resolve().parent / "describers.py"
+APPENDED_PATHS = (DESCRIBERS_PATH, DESCRIBERS_PATH.with_name("ingest_batches.py"),
+                  DESCRIBERS_PATH.with_name("resync.py"))
 _ZIPFILE_KEY = "ZipFile: |"
-_APPENDED = "\n\n# ---- core/describers.py (appended by core.template_code) ----\n"
+_HEADER = ("# core/forwarder.py with core/describers.py, core/ingest_batches.py and core/resync.py\n"
+           "# appended, by core.template_code (docstrings and comments are in those files).\n")
+_APPENDED = "# ---- core/{} ----\n"
 
 
-def _module_body(source: str) -> str:
-    """The module's code without its docstring and `from __future__` import."""
-    first = ast.parse(source).body[0]
-    docstring = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-    lines = source.splitlines(keepends=True)[first.end_lineno if docstring else 0:]
-    body = [line for line in lines if line.strip() != "from __future__ import annotations"]
-    return "".join(body).strip("\n") + "\n"
+def _module_body(source: str, keep_future: bool = False) -> str:
+    """The module's code without docstrings, comments, blank lines (and `from __future__`).
+
+    The modules are documented where they live; the template keeps their code only, so it
+    stays within CloudFormation's 51,200-byte TemplateBody limit.
+    """
+    drop: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and len(body) > 1 and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            drop.update(range(body[0].lineno, (body[0].end_lineno or body[0].lineno) + 1))
+    comments = {token.start[0]: token.start[1] for token in
+                tokenize.generate_tokens(io.StringIO(source).readline) if token.type == tokenize.COMMENT}
+    lines = []
+    for number, line in enumerate(source.splitlines(keepends=True), start=1):
+        if number in comments:
+            line = line[:comments[number]].rstrip() + "\n"
+        future = line.strip() == "from __future__ import annotations"
+        if number not in drop and line.strip() and (keep_future or not future):
+            lines.append(line)
+    return "".join(lines)
 
 
 def forwarder_code() -> str:
-    """The Lambda's inline code: core/forwarder.py, then core/describers.py appended."""
-    forwarder = FORWARDER_PATH.read_text(encoding="utf-8")
-    describers = _module_body(DESCRIBERS_PATH.read_text(encoding="utf-8"))
-    return forwarder.rstrip("\n") + "\n" + _APPENDED + describers
+    """The Lambda's inline code: core/forwarder.py, then APPENDED_PATHS in order."""
+    code = _HEADER + _module_body(FORWARDER_PATH.read_text(encoding="utf-8"), keep_future=True)
+    for path in APPENDED_PATHS:
+        code += _APPENDED.format(path.name) + _module_body(path.read_text(encoding="utf-8"))
+    return code
 
 
 def with_inline_code(template_text: str, code: str) -> str:
@@ -98,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--check", action="store_true", help="fail when the inline code differs")
     mode.add_argument("--write", action="store_true",
-                      help="write core/forwarder.py + core/describers.py inline")
+                      help="write core/forwarder.py + the appended modules inline")
     args = parser.parse_args(argv)
     path = template_path()
     current = path.read_text(encoding="utf-8")
@@ -110,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if wanted != current:
         print(
-            f"{path}: inline code differs from {FORWARDER_PATH} + {DESCRIBERS_PATH.name}; "
+            f"{path}: inline code differs from {FORWARDER_PATH} + the appended modules; "
             "run python -m core.template_code --write",
             file=sys.stderr,
         )
