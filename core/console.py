@@ -108,6 +108,9 @@ def print_summary(result: InstallResult, dry_run: bool, out: TextIO | None = Non
             print(f"  . {result.webhook_env_file}   # webhook URL and secret, owner-readable only",
                   file=out)
         print(f"  {result.deploy_command}", file=out)
+    if result.resync:
+        print(f"First resync started: Port should have every existing resource "
+              f"{result.resync.estimate}.", file=out)
     if result.stack and result.stack.outputs:
         print("Stack outputs:", file=out)
         for key, value in sorted(result.stack.outputs.items()):

@@ -31,6 +31,7 @@ from core.progress import (
     StepFinished,
 )
 from core.resources import template_path
+from core.resync_start import ResyncStarted, first_resync, stackset_resync_notice
 from core.settings import InstallSettings
 from core.stack_deployer import StackDeployer, render_deploy_command
 from core.stack_parameters import stack_parameters
@@ -49,6 +50,7 @@ class InstallResult:
     stackset: StackSetSettled | None = None  # a StackSet install (--stackset)
     deploy_command: str = ""
     webhook_env_file: Path | None = None
+    resync: ResyncStarted | None = None  # the first resync, started after the deploy
 
     @property
     def changed(self) -> bool:
@@ -138,6 +140,7 @@ class Installer:
             result.stackset = deploy_stackset(cloudformation, stackset_config, template_path().read_text(),
                                               parameters, self.report, self.poll_seconds, sleep=self.sleep)
             self.completed.append(f"StackSet {stackset_config.name}: {result.stackset.change}")
+            stackset_resync_notice(self.settings, self.report)
             return result
         deployer = StackDeployer(cloudformation, self.report, poll_seconds=self.poll_seconds,
                                  sleep=self.sleep)
@@ -148,6 +151,7 @@ class Installer:
         except botocore.exceptions.ClientError as error:
             raise explain_aws_error(error, f"deploy stack {self.settings.stack_name}") from None
         self.completed.append(f"stack {self.settings.stack_name}: {result.stack.status}")
+        result.resync = first_resync(self.settings, self.report)
         return result
 
     def _report_done(self, event: ProgressEvent) -> None:

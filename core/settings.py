@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from core.errors import InputError
 from core.event_sources import DEFAULT_EVENT_SOURCES, EVENT_SOURCES
+from core.resync_schedule import DEFAULT_RESYNC_SCHEDULE, RESYNC_OFF, schedule_problem
 from core.webhook_ref import WebhookRef, parse_webhook
 
 DEFAULT_PORT_BASE_URL = "https://api.getport.io"
@@ -56,6 +57,7 @@ class InstallSettings:
     log_retention_days: int = 14
     sign_requests: bool = True
     enrich_events: bool = True  # the Lambda describes each event's resource
+    resync_schedule: str = DEFAULT_RESYNC_SCHEDULE  # EventBridge rate/cron expression, or "off"
     # StackSet install (--stackset): one stack per account x region, Port set up once.
     stackset: bool = False
     accounts: tuple[str, ...] = ()
@@ -108,6 +110,8 @@ def coerce(name: str, value: Any, origin: str) -> Any:
         else:
             raise InputError(f"{origin}: {name} must be a list or a comma-separated string")
         return tuple(dict.fromkeys(item for item in items if item))  # drop blanks and repeats
+    if name == "resync_schedule" and value is False:  # YAML 1.1 reads a bare `off` as false
+        return RESYNC_OFF
     if name == "permission_model" and isinstance(value, str):
         return value.strip().upper().replace("-", "_")
     if name in _BOOL_FIELDS:
@@ -216,6 +220,9 @@ def validate(settings: InstallSettings) -> list[str]:
             f"log retention {settings.log_retention_days} days is not one CloudWatch allows: "
             + ", ".join(map(str, LOG_RETENTION_DAYS))
         )
+    schedule = schedule_problem(settings.resync_schedule)
+    if schedule:
+        problems.append(schedule)
     problems += stackset_problems(settings)
     return problems
 

@@ -20,6 +20,7 @@ PARAMETER_NAMES: tuple[str, ...] = (
     "MaximumBatchingWindowInSeconds",
     "LogRetentionInDays",
     "EnableEnrichment",
+    "ResyncSchedule",
 )
 
 SECRET_PARAMETERS: frozenset[str] = frozenset({"PortWebhookUrl", "PortWebhookSecret"})
@@ -38,4 +39,5 @@ def stack_parameters(settings: InstallSettings, webhook_url: str, webhook_secret
         "MaximumBatchingWindowInSeconds": str(settings.batching_window_seconds),
         "LogRetentionInDays": str(settings.log_retention_days),
         "EnableEnrichment": "true" if settings.enrich_events else "false",
+        "ResyncSchedule": settings.resync_schedule,
     }

@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the plan; change nothing in Port or AWS")
     parser.add_argument("--no-enrich", dest="enrich_events", action="store_false", default=None,
                         help="forward events as they are; do not describe the resource they name")
+    parser.add_argument("--resync-schedule", metavar="EXPRESSION",
+                        help="how often the stack resends every resource to Port: an EventBridge "
+                             "rate(...) or cron(...) expression, or off (default: rate(6 hours))")
     parser.add_argument("--no-tui", action="store_true", help="never open the full-screen wizard")
     parser.add_argument("--sandbox", action="store_true",
                         help="run against a local AWS (moto) and Port (emulator); no accounts needed")
@@ -82,8 +85,8 @@ def _add_stackset_arguments(parser: argparse.ArgumentParser) -> None:
                        "account (default: AWSCloudFormationStackSetExecutionRole)")
 
 
-INSTALL_FLAGS = (*SETTINGS_FLAGS, "port_only", "dry_run", "enrich_events", "stackset", "accounts",
-                 "organizational_units", "regions", "permission_model", "failure_tolerance",
+INSTALL_FLAGS = (*SETTINGS_FLAGS, "port_only", "dry_run", "enrich_events", "resync_schedule", "stackset",
+                 "accounts", "organizational_units", "regions", "permission_model", "failure_tolerance",
                  "max_concurrency", "administration_role_arn", "execution_role_name")
 
 

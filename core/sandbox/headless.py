@@ -71,6 +71,8 @@ def run_headless(answers: str | None, flags: dict[str, object], events: int | No
     try:
         print(f"Sandbox: AWS is moto at {sandbox.aws_endpoint} (account {sandbox.account}), "
               f"Port is the emulator at {sandbox.port_base_url}", file=out)
+        if sandbox.seeded:
+            print(f"Already in AWS before the install: {'; '.join(sandbox.seeded)}", file=out)
         print("Installing:", file=out, flush=True)
         assert sandbox.settings is not None
         try:
@@ -89,7 +91,9 @@ def run_headless(answers: str | None, flags: dict[str, object], events: int | No
             print(f"  the Port emulator fails {fail_ratio:.0%} of ingests for {fail_seconds:g}s", file=out)
         flow.send_events(count)
         settled = _follow(flow, timeout, out)
-        return _report(flow, settled, timeout, out)
+        resynced = _report_resync(flow, sandbox.settings.resync_schedule, out)
+        code = _report(flow, settled, timeout, out)
+        return code or (0 if resynced else EXIT_UNEXPECTED)
     finally:
         sandbox.stop()
 
@@ -113,7 +117,32 @@ def _follow(flow: SandboxFlow, timeout: float, out: TextIO) -> bool:
 
 def _compact(c: CounterSnapshot) -> str:
     return (f"put {c.put} | queued {c.queued} | in flight {c.in_flight} | forwarded {c.forwarded} | "
-            f"failed {c.failed} | DLQ {c.dead_lettered} | entity changes {c.entity_changes}")
+            f"failed {c.failed} | DLQ {c.dead_lettered} | entity changes {c.entity_changes} | "
+            f"resync pieces {c.resync_pieces}")
+
+
+def _report_resync(flow: SandboxFlow, schedule: str, out: TextIO, wait: float = 5.0) -> bool:
+    """The install's first resync: what it sent (False when it did not finish cleanly)."""
+    from core.resync_schedule import RESYNC_OFF
+
+    if schedule == RESYNC_OFF:
+        print("\nResync is off (--resync-schedule off): no first resync.", file=out)
+        return True
+    deadline = time.monotonic() + wait  # its summary line is shipped to the log just after
+    while (found := flow.resync_log()).last is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    last = found.last
+    if last is None:
+        print("\nFAILED: the install's first resync did not finish.", file=out)
+        return False
+    print(f"\nFirst resync (run {last.run}): {last.resources} existing resources sent to Port in "
+          f"{last.pieces} pieces, {last.requests} ingest requests, {last.seconds:g}s; "
+          f"then every {schedule.removeprefix('rate(').removesuffix(')')}.", file=out)
+    print(table(["kind", "resources"], [[kind, str(count)] for kind, count in last.counts.items()]),
+          file=out)
+    for error in last.errors:
+        print(f"  error: {error}", file=out)
+    return not last.errors
 
 
 def _report(flow: SandboxFlow, settled: bool, timeout: float, out: TextIO) -> int:
