@@ -22,11 +22,11 @@ from core import forwarder
 from core.credentials import PortCredentials
 from core.emulator import PortEmulator
 from core.event_sources import DEFAULT_EVENT_SOURCES
+from core.ingest_batches import MAX_BATCH_ITEMS, batches
 from core.port_client import PortClient
 from core.port_resources import load_blueprints
 from core.port_setup import PortSetup
 from core.settings import InstallSettings
-from core.ingest_batches import MAX_BATCH_ITEMS, batches
 from core.sync import SyncProgress, main, run_sync
 from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 
