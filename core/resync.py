@@ -73,7 +73,8 @@ def run_piece(config: Any, record: dict, request: dict, deadline: float, send: A
     run = dict(request)
     if "run" not in run:  # the first piece: from the stack's sources
         sources = os.environ.get("PORT_RESYNC_SOURCES")
-        run.update(run=(record.get("messageId") or "")[:8], started=time.time(), piece=0,
+        sent = int((record.get("attributes") or {}).get("SentTimestamp") or 0) / 1000
+        run.update(run=(record.get("messageId") or "")[:8], started=sent or time.time(), piece=0,
                    counts={}, requests=0, errors=[],
                    kinds=kinds_for(sources.split(",")) if sources else list(KINDS))
     kind, piece = run["kinds"][0], run["piece"] + 1
