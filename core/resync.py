@@ -41,7 +41,7 @@ RESYNC_KEY = "portAwsResync"
 RESYNC_SOURCE = "port-aws-wizard.resync"
 # Resources per piece: one list call (EC2 counts reservations) or, for kinds described one
 # by one, a few seconds of calls on 8 threads: well within the function's 30 s.
-PIECE_ITEMS = {"AWS::EC2::Instance": 500}
+PIECE_ITEMS = {"AWS::EC2::Instance": 50}
 PIECE_DEFAULT = 200
 _resync_pool: ThreadPoolExecutor | None = None
 
@@ -103,8 +103,9 @@ def run_piece(config: Any, record: dict, request: dict, deadline: float, send: A
                              f"{failed[0].get('error') or failed[0]['status']}")
             return False
         run["counts"][kind] = run["counts"].get(kind, 0) + len(encoded)
-        run.update(piece=piece, token=page.get("next"), requests=run["requests"] + line["requests"],
-                   errors=(run["errors"] + skipped)[-10:])
+        token = page.get("next")  # a token that does not move on ends the kind: no endless run
+        run.update(piece=piece, token=token if token != run.get("token") else None,
+                   requests=run["requests"] + line["requests"], errors=(run["errors"] + skipped)[-10:])
         if not run["token"]:
             run["kinds"] = run["kinds"][1:]
         if run["kinds"]:
