@@ -155,9 +155,9 @@ def test_a_large_resync_goes_in_pieces_within_the_timeout_and_survives_a_port_ou
 
     def small_pages(account: str, region: str, name: str) -> str:
         code = loader(account, region, name)
-        assert "PIECE_DEFAULT = 200" in code and '"AWS::EC2::Instance": 500' in code
+        assert "PIECE_DEFAULT = 200" in code and '"AWS::EC2::Instance": 50' in code
         return code.replace("PIECE_DEFAULT = 200", "PIECE_DEFAULT = 8").replace(
-            '"AWS::EC2::Instance": 500', '"AWS::EC2::Instance": 3')
+            '"AWS::EC2::Instance": 50', '"AWS::EC2::Instance": 3')
 
     monkeypatch.setattr(sandbox_flow.moto_fidelity, "deployed_function_code", small_pages)
     flags = {"event_sources": "aws.ec2,aws.s3"}

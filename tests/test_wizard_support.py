@@ -18,12 +18,14 @@ from core.log_tail import LogLine, format_record
 from core.port_setup import WebhookTarget
 from core.progress import (
     Change,
+    Notice,
     PlanItem,
     StackEventSeen,
     StackSettled,
     StepFinished,
     StepStarted,
 )
+from core.resync_start import ResyncStarted
 from core.sandbox.counters import CounterSnapshot
 from core.sandbox.flow import EntityRow
 from core.settings import InstallSettings
@@ -188,7 +190,10 @@ class ScriptedBackend:
         report(StackEventSeen("e9", T0 + timedelta(seconds=40), stack, stack_type, "CREATE_COMPLETE"))
         settled = StackSettled(stack, "CREATE_COMPLETE", True)
         report(settled)
+        resync = ResyncStarted("https://sqs.us-east-1.amazonaws.com/123456789012/q", "m-1", 8, 2)
+        report(Notice("first resync started: Port should be complete within about 2 minutes"))
         return InstallResult(
+            resync=resync,
             items=[PlanItem("port", "blueprint", "awsAccount", Change.NO_CHANGE),
                    PlanItem("port", "blueprint", "ec2Instance", Change.UPDATE),
                    PlanItem("port", "integration", settings.integration_id, Change.CREATE,
@@ -242,6 +247,7 @@ class FakeSandbox:
         self.flow: Any = None
         self.sent: list[int] = []
         self.faults: list[tuple[float, float]] = []
+        self.resyncs = 0
         self.polls = 0
 
     def start_flow(self) -> Any:
@@ -256,7 +262,8 @@ class FakeSandbox:
     def counters(self) -> CounterSnapshot:
         self.polls += 1
         return CounterSnapshot(put=8, queued=1, in_flight=2, received=9, invocations=3, forwarded=5,
-                               failed=2, dead_lettered=0, entity_changes=6, rejected=1, ingest_refused=4)
+                               failed=2, dead_lettered=0, entity_changes=6, rejected=1, ingest_refused=4,
+                               resync_pieces=5, resync_failed=0, resync_changes=11)
 
     def entities(self) -> list[EntityRow]:
         return [EntityRow("awsAccount", self.account, self.account),
@@ -265,3 +272,6 @@ class FakeSandbox:
 
     def fail_ingest_for(self, seconds: float, ratio: float = 1.0, status: int = 503) -> None:
         self.faults.append((seconds, ratio))
+
+    def resync_now(self) -> None:
+        self.resyncs += 1

@@ -141,13 +141,16 @@ class SandboxPolled(Message):
 
 
 class SandboxActed(Message):
-    """A sandbox button did its work: `sent` more events, or the ingest fault started."""
+    """A sandbox button did its work: `sent` more events, the ingest fault started, or a
+    resync was requested (`resynced`)."""
 
-    def __init__(self, sent: int = 0, fault_seconds: float = 0.0, error: str = "") -> None:
+    def __init__(self, sent: int = 0, fault_seconds: float = 0.0, error: str = "",
+                 resynced: bool = False) -> None:
         super().__init__()
         self.sent = sent
         self.fault_seconds = fault_seconds
         self.error = error
+        self.resynced = resynced
 
 
 class SyncProgressed(Message):

@@ -19,6 +19,7 @@ from typing import Any
 from core.answers import dump_answers, load_answers
 from core.errors import InputError
 from core.event_sources import DEFAULT_EVENT_SOURCES
+from core.resync_schedule import DEFAULT_RESYNC_SCHEDULE
 from core.settings import DEFAULT_PORT_BASE_URL, InstallSettings, SettingsBuilder, validate
 
 PORT_REGIONS: dict[str, str] = {
@@ -72,6 +73,7 @@ class WizardState:
     log_retention_days: int = 14
     sign_requests: bool = True
     enrich_events: bool = True
+    resync_schedule: str = DEFAULT_RESYNC_SCHEDULE
     # One stack (stackset False) or a StackSet; the StackSet answers are kept while it is off.
     stackset: bool = False
     accounts: tuple[str, ...] = ()
@@ -117,6 +119,7 @@ class WizardState:
             log_retention_days=self.log_retention_days,
             sign_requests=self.sign_requests,
             enrich_events=self.enrich_events,
+            resync_schedule=self.resync_schedule.strip(),
             **stackset,
         )
 
@@ -138,6 +141,7 @@ class WizardState:
         self.log_retention_days = settings.log_retention_days
         self.sign_requests = settings.sign_requests
         self.enrich_events = settings.enrich_events
+        self.resync_schedule = settings.resync_schedule
         for name in STACKSET_FIELDS:
             setattr(self, name, getattr(settings, name))
         try:

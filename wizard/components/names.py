@@ -1,4 +1,4 @@
-"""Step 6: stack, queue and function names; batch size; request signing."""
+"""Step 6: stack, queue and function names; batch size; request signing; the resync schedule."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ class NamesScreen(StepScreen):
 
     DEFAULT_CSS = """
     NamesScreen Checkbox.-textual-compact:focus { border: none !important; }
-    NamesScreen #sign-help { margin: 0 0 0 20; }
+    NamesScreen #sign-help, NamesScreen #resync-help { margin: 0 0 0 20; }
     """
 
     def body(self) -> ComposeResult:
@@ -33,6 +33,11 @@ class NamesScreen(StepScreen):
         yield Static("Signed: the Lambda adds an HMAC-SHA256 signature Port verifies, so only it can "
                      "post to the webhook. Turn off only for a webhook that cannot check signatures.",
                      classes="hint", id="sign-help")
+        yield form_row("Resync schedule", Input(state.resync_schedule, compact=True, id="resync-schedule",
+                                                placeholder="rate(6 hours)"))
+        yield Static("The stack resends every resource to Port on this EventBridge schedule (rate(...) or "
+                     "cron(...)), and once right after the deploy; off turns it off.",
+                     classes="hint", id="resync-help")
 
     def collect(self) -> list[str]:
         state = self.state
@@ -40,6 +45,7 @@ class NamesScreen(StepScreen):
         state.queue_name = self.query_one("#queue-name", Input).value.strip()
         state.lambda_function_name = self.query_one("#function-name", Input).value.strip()
         state.sign_requests = self.query_one("#sign", Checkbox).value
+        state.resync_schedule = self.query_one("#resync-schedule", Input).value.strip()
         problems = []
         for widget_id, name, label in (("batch-size", "batch_size", "batch size"),
                                        ("batch-window", "batching_window_seconds", "batch window")):

@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from core.credentials import PortCredentials
 from core.progress import Change
+from core.resync_schedule import RESYNC_OFF
 from wizard import messages
 from wizard.backend import ReviewResult, explain
 from wizard.components.base import StepScreen, status_text
@@ -51,6 +52,15 @@ def change_summary(review: ReviewResult) -> str:
     counts = Counter(item.change for item in review.resources)
     return (f"{counts[Change.CREATE]} to add · {counts[Change.UPDATE]} to modify · "
             f"{counts[Change.REPLACE]} to replace · {counts[Change.DELETE]} to remove")
+
+
+def resync_note(schedule: str, stackset: bool) -> str:
+    """What the stack's resync will do, in the words of the review."""
+    if schedule == RESYNC_OFF:
+        return "resync off: resources that already exist reach Port when they change (or with a sync)"
+    first = "each instance's first one a schedule interval after it is created" if stackset else \
+        "and once right after the deploy, so resources that already exist arrive without a sync"
+    return f"resync: the stack resends every resource to Port on the schedule {schedule}, {first}"
 
 
 class ReviewScreen(StepScreen):
@@ -129,7 +139,8 @@ class ReviewScreen(StepScreen):
         elif review.stack_change is Change.NO_CHANGE:
             what = "the StackSet and its instances are" if state.stackset else "the stack is"
             self.query_one("#stack-summary", Static).update(f"{what} up to date: no resource changes")
-        self.query_one("#notes", Static).update("\n".join(f"• {escape(note)}" for note in review.notes))
+        notes = [resync_note(state.resync_schedule, state.stackset), *review.notes]
+        self.query_one("#notes", Static).update("\n".join(f"• {escape(note)}" for note in notes))
         self.set_next_enabled(True)
 
     def collect(self) -> list[str]:
