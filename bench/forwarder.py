@@ -6,7 +6,7 @@ Starts a local HTTP/1.1 server that answers every POST after `latency` seconds (
 ingest seen from a Lambda), then times, for the same batches:
 - baseline: one urllib POST per record, in sequence, a new connection each (the design we
   replace);
-- ours: core.forwarder.handler on the SQS batch (concurrent, kept-alive connections).
+- ours: core.lambda_code.forwarder.handler on the SQS batch (concurrent, kept-alive connections).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core import forwarder  # noqa: E402 - needs the checkout on sys.path
+from core.lambda_code import forwarder  # noqa: E402 - needs the checkout on sys.path
 
 
 class _Context:

@@ -12,16 +12,16 @@ import json
 import time
 from pathlib import Path
 
-from core import mapping_engine
-from core.mapping_engine import evaluate_webhook_mappings
-from core.port_resources import webhook_mappings
+from core.port import mapping_engine
+from core.port.mapping_engine import evaluate_webhook_mappings
+from core.port.resources import webhook_mappings
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "events"
 
 
 def forwarded_bodies(count: int) -> list[dict]:
     """Bodies as the Lambda forwards them, cycling through the test corpus."""
-    from core.forwarder import build_body
+    from core.lambda_code.forwarder import build_body
 
     bodies = []
     samples = sorted(CORPUS.glob("*.json"))

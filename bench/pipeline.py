@@ -21,9 +21,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.install import Installer  # noqa: E402
+from core.operations.install import Installer  # noqa: E402
 from core.sandbox.environment import SandboxEnvironment, SandboxOptions  # noqa: E402
-from core.sandbox.headless import table  # noqa: E402
+from wizard.cli.sandbox import table  # noqa: E402
 
 
 class IngestTimer:

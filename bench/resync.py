@@ -8,7 +8,7 @@ the queue to the forwarder code read back from the deployed function, as Lambda'
 source mapping does, with the function's own 30 s timeout. Prints the invocations (one
 resync piece each), the longest one against that timeout, the Port ingest requests and the
 time from the first piece to the run's summary line; then runs the laptop `sync`
-(core.sync.run_sync) over the same resources in the same process, and the ratio of the two.
+(core.operations.sync.run_sync) over the same resources in the same process, and the ratio of the two.
 
 The runner's batching window is 0 here; on AWS each piece also waits up to the mapping's
 MaximumBatchingWindowInSeconds (default 5 s) before its invocation, added in the output.
@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.install import Installer  # noqa: E402
+from core.config.settings import InstallSettings  # noqa: E402
+from core.operations.install import Installer  # noqa: E402
+from core.operations.sync import run_sync  # noqa: E402
 from core.sandbox.environment import SandboxEnvironment, SandboxOptions  # noqa: E402
-from core.settings import InstallSettings  # noqa: E402
-from core.sync import run_sync  # noqa: E402
 
 DURATION = re.compile(r"^REPORT RequestId: \S+\s+Duration: ([\d.]+) ms")
 

@@ -58,7 +58,7 @@ def time_help(command: list[str], env: dict[str, str]) -> float:
 
 
 def help_imports(env: dict[str, str]) -> list[str]:
-    probe = ("import sys\nfrom wizard.cli import main\ntry:\n    main(['--help'])\n"
+    probe = ("import sys\nfrom wizard.cli.main import main\ntry:\n    main(['--help'])\n"
              "except SystemExit:\n    pass\n"
              "print(' '.join(m for m in ('textual', 'boto3', 'botocore', 'questionary') "
              "if m in sys.modules), file=sys.stderr)")

@@ -3,7 +3,7 @@
     .venv/bin/python bench/sync.py [--instances 2000] [--buckets 500] [--runs 1]
 
 Creates the resources in moto (ThreadedMotoServer), sets Port up in the emulator as the
-install does, then runs core.sync.run_sync (the command's engine) and prints: total time,
+install does, then runs core.operations.sync.run_sync (the command's engine) and prints: total time,
 Port requests (ingest POSTs and all requests the emulator saw), documents per request,
 and the share of time spent in AWS calls (listing and describing) versus Port calls
 (webhook lookup, batch POSTs, including the emulator applying the mappings), measured in
@@ -24,12 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import boto3  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
-from core.credentials import PortCredentials  # noqa: E402 - needs the checkout on sys.path
+from core.config.credentials import PortCredentials  # noqa: E402 - needs the checkout on sys.path
+from core.config.settings import InstallSettings  # noqa: E402
 from core.emulator import PortEmulator  # noqa: E402
-from core.port_client import PortClient  # noqa: E402
-from core.port_setup import PortSetup  # noqa: E402
-from core.settings import InstallSettings  # noqa: E402
-from core.sync import run_sync  # noqa: E402
+from core.operations.sync import run_sync  # noqa: E402
+from core.port.client import PortClient  # noqa: E402
+from core.port.setup import PortSetup  # noqa: E402
 
 REGION = "us-east-1"
 CREDENTIALS = PortCredentials("bench-client", "bench-secret")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from core import forwarder
+from core.lambda_code import forwarder
 from tests.forwarder_sink import SIGNATURE_HEADER, Reply, WebhookSink
 
 QUEUE_ARN = "arn:aws:sqs:eu-west-1:210987654321:port-aws-events-queue"

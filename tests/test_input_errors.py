@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core.install_command import build_settings, run_console_install
-from core.webhook_ref import parse_webhook
+from core.config.webhook_ref import parse_webhook
+from wizard.cli.install import build_settings, run_console_install
 
 # No Port or AWS is running on these: any request would fail differently than with exit 2.
 ENV = {"PORT_CLIENT_ID": "id", "PORT_CLIENT_SECRET": "not-a-real-secret",
@@ -148,8 +148,8 @@ def test_webhook_forms(value: str, identifier: str | None, url: str | None) -> N
 
 @pytest.mark.parametrize(("argv", "enriched"), [([], "true"), (["--no-enrich"], "false")])
 def test_no_enrich_flag_turns_event_enrichment_off_in_the_stack(argv: list[str], enriched: str) -> None:
-    from core.stack_parameters import stack_parameters
-    from wizard.cli import INSTALL_FLAGS, build_parser
+    from core.aws.stack_parameters import stack_parameters
+    from wizard.cli.main import INSTALL_FLAGS, build_parser
 
     args = build_parser().parse_args(argv)
     settings, _secrets = build_settings(None, {name: getattr(args, name) for name in INSTALL_FLAGS}, {})

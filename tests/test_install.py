@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from core.emulator import PortEmulator
-from core.port_resources import load_blueprints
+from core.port.resources import load_blueprints
 from tests.aws_fixtures import unique_name
 
 ANSWERS = Path(__file__).parent / "answers" / "full-install.yml"

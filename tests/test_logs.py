@@ -14,15 +14,15 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from core.aws import CLIENT_CONFIG
-from core.log_tail import LogLine, LogTail, format_record, live_tail_client, log_group_arn, parse_since
-from core.ops_commands import logs_main
+from core.aws.clients import CLIENT_CONFIG
+from core.operations.logs import LogLine, LogTail, format_record, live_tail_client, log_group_arn, parse_since
 from tests.aws_fixtures import unique_name
+from wizard.cli.ops import logs_main
 
 
 def forwarder_line(message_id: str, result: str = "forwarded", status: int | None = 200,
                    attempts: int = 1, error: str | None = None) -> str:
-    """A record exactly as core/forwarder.py logs it."""
+    """A record exactly as core/lambda_code/forwarder.py logs it."""
     line: dict[str, Any] = {"messageId": message_id, "eventId": f"ev-{message_id}", "status": status,
                             "attempts": attempts, "bytes": 812}
     if error:

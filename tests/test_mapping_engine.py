@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.mapping_engine import (
+from core.port.mapping_engine import (
     MAX_ITEMS_TO_PARSE,
     EntityAction,
     _compile,

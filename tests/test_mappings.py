@@ -20,10 +20,10 @@ import httpx
 import pytest
 
 from core.emulator import PortEmulator
-from core.forwarder import build_body
-from core.mapping_engine import evaluate_webhook_mappings
-from core.mapping_preview import main as preview_main
-from core.port_resources import WEBHOOK_REQUEST_IDENTIFIER_PATH, load_blueprints, webhook_mappings
+from core.lambda_code.forwarder import build_body
+from core.port.mapping_engine import evaluate_webhook_mappings
+from core.port.preview import main as preview_main
+from core.port.resources import WEBHOOK_REQUEST_IDENTIFIER_PATH, load_blueprints, webhook_mappings
 
 EVENTS_DIR = Path(__file__).parent / "events"
 CORPUS = sorted(EVENTS_DIR.glob("*.json"))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from core.credentials import PortCredentials
+from core.config.credentials import PortCredentials
 from core.emulator import PortEmulator
 from core.errors import PortApiError, PortAuthError
-from core.port_client import PortClient
-from core.retry import Backoff
+from core.port.client import PortClient
+from core.port.retry import Backoff
 from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 
 GOOD = PortCredentials(EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET)

@@ -10,9 +10,9 @@ from typing import Any
 import jq
 import pytest
 
-from core.forwarder import build_body
-from core.mapping_engine import evaluate_webhook_mappings
-from core.port_resources import (
+from core.lambda_code.forwarder import build_body
+from core.port.mapping_engine import evaluate_webhook_mappings
+from core.port.resources import (
     WEBHOOK_REQUEST_IDENTIFIER_PATH,
     load_app_config,
     load_blueprints,

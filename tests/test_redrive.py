@@ -12,9 +12,9 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from core.ops_commands import redrive_main
-from core.redrive import MOVE_TASK, Redriver
+from core.operations.redrive import MOVE_TASK, Redriver
 from tests.aws_fixtures import unique_name
+from wizard.cli.ops import redrive_main
 
 DLQ_ARN = "arn:aws:sqs:us-east-1:123456789012:events-dlq"
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:events"

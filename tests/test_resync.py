@@ -18,17 +18,17 @@ from typing import Any
 
 import pytest
 
-from core.install import Installer
-from core.install_command import run_console_install
-from core.ops_commands import logs_main, status_main
-from core.port_client import PortClient
-from core.resync import resync_message
-from core.resync_schedule import schedule_problem
-from core.resync_status import ResyncRun, schedule_rule
+from core.config.resync_schedule import schedule_problem
+from core.lambda_code.resync import resync_message
+from core.operations.install import Installer
+from core.operations.resync_status import ResyncRun, schedule_rule
+from core.port.client import PortClient
 from core.sandbox import flow as sandbox_flow
 from core.sandbox.environment import SandboxEnvironment, SandboxOptions
 from core.sandbox.schedule import fire_schedule
 from tests.aws_fixtures import unique_name
+from wizard.cli.install import run_console_install
+from wizard.cli.ops import logs_main, status_main
 
 OPTIONS = SandboxOptions(resource_delay=0, stack_poll_seconds=0.02, visibility_timeout=4,
                          function_timeout=3.0, batching_window=0, seed=True)
@@ -243,7 +243,7 @@ def test_resync_schedule_off_leaves_no_schedule_and_queues_nothing(
                                       "cron(0 3 * * * *)", "cron(0 3 * * ?)", "every 6 hours", "Off"])
 def test_a_bad_schedule_exits_2_with_the_accepted_forms_before_anything_is_touched(
         schedule: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from wizard.cli import main
+    from wizard.cli.main import main
 
     # Nothing listens there: a Port or AWS call would fail otherwise than with exit 2.
     for name, value in {"PORT_CLIENT_ID": "id", "PORT_CLIENT_SECRET": "not-a-real-secret",
@@ -268,7 +268,7 @@ def test_eventbridge_schedule_expressions_are_accepted(schedule: str) -> None:
 
 
 def test_off_in_an_answers_file_is_off_not_false(tmp_path: Any) -> None:
-    from core.install_command import build_settings
+    from wizard.cli.install import build_settings
 
     answers = tmp_path / "answers.yml"
     answers.write_text("resync_schedule: off\n")  # YAML 1.1 reads a bare off as false

@@ -17,12 +17,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.install import Installer
+from core.operations.install import Installer
 from core.progress import ProgressEvent, StackEventSeen
 from core.sandbox.environment import SandboxEnvironment, SandboxOptions
 from core.sandbox.events import SAMPLES
 from core.sandbox.flow import CHANGED, DEAD_LETTERED, REJECTED
-from core.sandbox.headless import run_headless
+from wizard.cli.sandbox import run_headless
 
 FAST = SandboxOptions(resource_delay=0, stack_poll_seconds=0.02, visibility_timeout=1,
                       function_timeout=0.5, batching_window=0, seed=False)

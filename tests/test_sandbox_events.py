@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from core.event_sources import EVENT_SOURCES
+from core.config.event_sources import EVENT_SOURCES
 from core.sandbox.events import SAMPLES, EventPlan, load_sample, sample_names
-from wizard import cli
+from wizard.cli import main as cli
 
 CORPUS = Path(__file__).parent / "events"
 
@@ -59,7 +59,7 @@ def test_put_events_entry_is_the_eventbridge_shape() -> None:
 
 def test_sandbox_subcommand_runs_the_headless_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[Any] = []
-    monkeypatch.setattr("core.sandbox.headless.run_headless", lambda *a, **k: calls.append((a, k)) or 0)
+    monkeypatch.setattr("wizard.cli.sandbox.run_headless", lambda *a, **k: calls.append((a, k)) or 0)
     assert cli.main(["sandbox", "--events", "3", "--event-sources", "aws.s3", "--resource-delay", "0"]) == 0
     [(args, _)] = calls
     answers, flags, events, _timeout, options = args
@@ -69,7 +69,7 @@ def test_sandbox_subcommand_runs_the_headless_sandbox(monkeypatch: pytest.Monkey
 def test_sandbox_flag_without_a_terminal_runs_headless_with_the_install_flags(
         monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[Any] = []
-    monkeypatch.setattr("core.sandbox.headless.run_headless", lambda *a, **k: calls.append(a) or 0)
+    monkeypatch.setattr("wizard.cli.sandbox.run_headless", lambda *a, **k: calls.append(a) or 0)
     monkeypatch.setattr(cli, "_interactive", lambda: False)
     assert cli.main(["--sandbox", "--stack-name", "demo"]) == 0
     [(answers, flags, events, _timeout, _options)] = calls

@@ -12,9 +12,9 @@ from typing import Any
 import moto
 import pytest
 
+from core.lambda_code.inlining import load_template
 from core.resources import template_path
 from core.sandbox import moto_fidelity
-from core.template_code import load_template
 from tests.aws_fixtures import unique_name
 
 

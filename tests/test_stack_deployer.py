@@ -18,16 +18,16 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from core.errors import StackDeployError
-from core.port_only_command import render_deploy_command, secret_variable
-from core.progress import Change, Notice, PlanItem, ProgressEvent, StackEventSeen, StackSettled
-from core.stack_deployer import (
+from core.aws.deploy_command import render_deploy_command, secret_variable
+from core.aws.deployer import (
     NO_CHANGE_STATUS,
     TEMPLATE_BODY_LIMIT,
     PreparedChange,
     StackDeployer,
     check_template_size,
 )
+from core.errors import StackDeployError
+from core.progress import Change, Notice, PlanItem, ProgressEvent, StackEventSeen, StackSettled
 from tests.aws_fixtures import unique_name
 
 STACK = "port-aws"

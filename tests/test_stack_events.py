@@ -9,8 +9,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from core.aws.stack_events import StackEventStream, first_failure
 from core.progress import StackEventSeen
-from core.stack_events import StackEventStream, first_failure
 
 STACK = "port-aws"
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/port-aws/6b7c9e50-0000-0000-0000-000000000001"
@@ -136,7 +136,7 @@ def test_events_older_than_since_are_ignored_without_a_marker(client: Any) -> No
 
 
 def seen(raw: dict[str, Any]) -> StackEventSeen:
-    from core.stack_events import to_event
+    from core.aws.stack_events import to_event
 
     return to_event(raw)
 

@@ -21,9 +21,25 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
+from core.aws.stack_parameters import stack_parameters
+from core.aws.stackset import (
+    ADMIN_ROLE_NAME,
+    EXECUTION_ROLE_NAME,
+    StackSetConfig,
+    StackSetDeployer,
+    delete_stackset,
+    description,
+    stackset_status,
+)
+from core.aws.stackset_permissions import (
+    CallerIdentity,
+    check_self_managed,
+    check_service_managed,
+    stackset_preflight,
+)
+from core.config.settings import InstallSettings
 from core.emulator import PortEmulator
 from core.errors import AwsAccessError, StackDeployError
-from core.install_command import build_settings, run_console_install
 from core.progress import (
     Change,
     Notice,
@@ -33,24 +49,8 @@ from core.progress import (
     StackSetSettled,
 )
 from core.resources import template_path
-from core.settings import InstallSettings
-from core.stack_parameters import stack_parameters
-from core.stackset import (
-    ADMIN_ROLE_NAME,
-    EXECUTION_ROLE_NAME,
-    StackSetConfig,
-    StackSetDeployer,
-    delete_stackset,
-    description,
-    stackset_status,
-)
-from core.stackset_permissions import (
-    CallerIdentity,
-    check_self_managed,
-    check_service_managed,
-    stackset_preflight,
-)
 from tests.aws_fixtures import unique_name
+from wizard.cli.install import build_settings, run_console_install
 
 ADMIN = "123456789012"  # moto's default account: the administrator account here
 OTHER = "111111111111"
@@ -533,7 +533,7 @@ def test_moto_without_describe_organizations_access_says_could_not_check(
 
 
 def test_settled_event_lists_every_instance_for_the_console() -> None:
-    from core.console import ConsoleReporter
+    from wizard.cli.render import ConsoleReporter
 
     out = io.StringIO()
     ConsoleReporter(out)(StackSetSettled(NAME, Change.NO_CHANGE, True, (f"{OTHER}/us-east-1: CURRENT",)))
@@ -544,7 +544,7 @@ def test_settled_event_lists_every_instance_for_the_console() -> None:
 
 def test_status_and_uninstall_commands_find_a_stackset_install_by_its_name(
         stackset_stack_names: None, aws_client: Callable[..., Any], aws_endpoint: str) -> None:
-    from core.ops_commands import status_main, uninstall_main
+    from wizard.cli.ops import status_main, uninstall_main
 
     settings = InstallSettings(stackset=True, accounts=(ADMIN, OTHER), regions=("us-east-1",),
                                stack_name=unique_name("set"), queue_name=unique_name("events"),

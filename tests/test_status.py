@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from core.aws.stacks import parse_list_parameter
 from core.emulator import PortEmulator
-from core.install_command import run_console_install
-from core.ops_commands import status_main
-from core.stacks import parse_list_parameter
 from tests.aws_fixtures import unique_name
+from wizard.cli.install import run_console_install
+from wizard.cli.ops import status_main
 
 SOURCES = ("aws.ec2", "aws.s3", "aws.lambda")
 
@@ -235,8 +235,8 @@ class PortClientFor:
     """A PortClient logged in to the emulator (for arranging a broken install)."""
 
     def __init__(self, emulator: PortEmulator) -> None:
-        from core.credentials import PortCredentials
-        from core.port_client import PortClient
+        from core.config.credentials import PortCredentials
+        from core.port.client import PortClient
         from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 
         self._client = PortClient(emulator.base_url,

@@ -1,7 +1,7 @@
 """`port-aws-wizard sync` and enriched events, on moto and the Port emulator (real HTTP).
 
 Resources are created in moto before anything is sent; Port is set up as the install does
-(core.port_setup: blueprints, integration, signed webhook). Each test uses a region of
+(core.port.setup: blueprints, integration, signed webhook). Each test uses a region of
 its own: moto's state lives for the whole session.
 """
 
@@ -18,16 +18,16 @@ from typing import Any
 
 import pytest
 
-from core import forwarder
-from core.credentials import PortCredentials
+from core.config.credentials import PortCredentials
+from core.config.event_sources import DEFAULT_EVENT_SOURCES
+from core.config.settings import InstallSettings
 from core.emulator import PortEmulator
-from core.event_sources import DEFAULT_EVENT_SOURCES
-from core.ingest_batches import MAX_BATCH_ITEMS, batches
-from core.port_client import PortClient
-from core.port_resources import load_blueprints
-from core.port_setup import PortSetup
-from core.settings import InstallSettings
-from core.sync import SyncProgress, main, run_sync
+from core.lambda_code import forwarder
+from core.lambda_code.ingest_batches import MAX_BATCH_ITEMS, batches
+from core.operations.sync import SyncProgress, main, run_sync
+from core.port.client import PortClient
+from core.port.resources import load_blueprints
+from core.port.setup import PortSetup
 from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 
 ACCOUNT = "123456789012"

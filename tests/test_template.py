@@ -13,13 +13,19 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from core.event_sources import DEFAULT_EVENT_SOURCES
+from core.aws.stack_parameters import PARAMETER_NAMES, SECRET_PARAMETERS, SIGNATURE_HEADER
+from core.config.event_sources import DEFAULT_EVENT_SOURCES
+from core.config.resync_schedule import DEFAULT_RESYNC_SCHEDULE
+from core.lambda_code.inlining import (
+    APPENDED_PATHS,
+    FORWARDER_PATH,
+    forwarder_code,
+    load_template,
+    with_inline_code,
+)
+from core.lambda_code.resync import resync_message
 from core.resources import template_path
-from core.resync import resync_message
-from core.resync_schedule import DEFAULT_RESYNC_SCHEDULE
 from core.sandbox import moto_fidelity
-from core.stack_parameters import PARAMETER_NAMES, SECRET_PARAMETERS, SIGNATURE_HEADER
-from core.template_code import APPENDED_PATHS, FORWARDER_PATH, forwarder_code, load_template, with_inline_code
 from tests.aws_fixtures import unique_name
 
 pytest_plugins = ["tests.aws_fixtures"]

@@ -11,13 +11,13 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from core.config.settings import InstallSettings
 from core.emulator import PortEmulator
 from core.errors import StackDeployError
-from core.ops_commands import uninstall_main
+from core.operations.uninstall import Uninstaller
 from core.progress import ProgressEvent, StackEventSeen, StackSettled
-from core.settings import InstallSettings
-from core.uninstall import Uninstaller
 from tests.test_status import Installed, PortClientFor, install, run
+from wizard.cli.ops import uninstall_main
 
 ALL_BLUEPRINTS = {"awsAccount", "s3Bucket", "ec2Instance", "ecsCluster", "rdsDbInstance",
                   "lambdaFunction", "sqsQueue", "eksCluster"}

@@ -11,14 +11,14 @@ from typing import Any
 import yaml
 from textual.widgets import Button, DataTable, Input
 
+from core.config.settings import InstallSettings
 from core.emulator import PortEmulator
-from core.install_command import build_settings
-from core.settings import InstallSettings
 from tests.aws_fixtures import unique_name
 from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 from tests.test_wizard_support import FAILURE_REASON, ScriptedBackend, seen, settle, type_into
 from wizard.app import WizardApp
 from wizard.backend import Backend
+from wizard.cli.install import build_settings
 from wizard.components.aws import AwsScreen
 from wizard.components.deploy import DeployScreen
 from wizard.components.done import DoneScreen

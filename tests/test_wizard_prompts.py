@@ -17,8 +17,9 @@ from prompt_toolkit.output import DummyOutput
 from core.emulator import PortEmulator
 from tests.aws_fixtures import unique_name
 from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
-from wizard import cli, prompts
-from wizard.prompts import CUSTOM_URL, QuestionaryAsker, ask_missing, complete_inputs, find_missing
+from wizard.cli import main as cli
+from wizard.cli import prompts
+from wizard.cli.prompts import CUSTOM_URL, QuestionaryAsker, ask_missing, complete_inputs, find_missing
 
 
 class FakeAsker:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable
 
-from core.port_client import PortClient
+from core.port.client import PortClient
 from core.sandbox.environment import SandboxEnvironment, SandboxOptions
 from tests.test_wizard_support import FakeSandbox, MemoryStore, ScriptedBackend, seen, settle
 from wizard.app import WizardApp

@@ -12,7 +12,7 @@ from typing import Any
 
 from textual.widgets import Input
 
-from core.settings import InstallSettings
+from core.config.settings import InstallSettings
 from tests.test_wizard_support import FakeSandbox, MemoryStore, ScriptedBackend, log_line, settle
 from wizard.app import WizardApp
 from wizard.state import WizardState

@@ -11,11 +11,13 @@ from typing import Any
 
 from rich.console import Console
 
-from core.credentials import PortCredentials
+from core.config.credentials import PortCredentials
+from core.config.settings import InstallSettings
 from core.errors import PortAuthError, StackDeployError
-from core.install import InstallFailed, InstallResult
-from core.log_tail import LogLine, format_record
-from core.port_setup import WebhookTarget
+from core.operations.install import InstallFailed, InstallResult
+from core.operations.logs import LogLine, format_record
+from core.operations.resync_start import ResyncStarted
+from core.port.setup import WebhookTarget
 from core.progress import (
     Change,
     Notice,
@@ -25,10 +27,8 @@ from core.progress import (
     StepFinished,
     StepStarted,
 )
-from core.resync_start import ResyncStarted
 from core.sandbox.counters import CounterSnapshot
 from core.sandbox.flow import EntityRow
-from core.settings import InstallSettings
 from wizard.backend import (
     AwsIdentity,
     HopCheck,

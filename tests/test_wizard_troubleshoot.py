@@ -9,12 +9,12 @@ from typing import Any
 
 from textual.widgets import Input, Log
 
-from core.settings import InstallSettings
+from core.config.settings import InstallSettings
 from tests.aws_fixtures import unique_name
 from tests.test_wizard_support import ScriptedBackend, log_line, seen, settle
-from wizard import troubleshoot_command
 from wizard.app import WizardApp
 from wizard.backend import Backend
+from wizard.cli import troubleshoot as troubleshoot_command
 from wizard.components.done import DoneScreen
 from wizard.components.troubleshoot import TroubleshootScreen
 from wizard.state import StateStore, WizardState

@@ -1,4 +1,4 @@
-"""port-aws-wizard's faces: the console entry point (`wizard.cli`) and the Textual app.
+"""port-aws-wizard's faces: the console entry point (`wizard.cli.main`) and the Textual app.
 
 Importing this package imports neither Textual nor boto3 (`--help` stays fast).
 """

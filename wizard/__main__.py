@@ -1,5 +1,5 @@
 import sys
 
-from wizard.cli import main
+from wizard.cli.main import main
 
 sys.exit(main())

@@ -14,8 +14,8 @@ from typing import Any
 from textual.app import App
 from textual.screen import Screen
 
-from core.credentials import PortCredentials
-from core.settings import InstallSettings
+from core.config.credentials import PortCredentials
+from core.config.settings import InstallSettings
 from wizard.backend import Backend
 from wizard.components.aws import AwsScreen
 from wizard.components.base import StepScreen

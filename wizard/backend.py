@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.credentials import PortCredentials
+from core.config.credentials import PortCredentials
+from core.config.settings import InstallSettings
 from core.errors import AwsAccessError, WizardError
 from core.progress import Change, Notice, PlanItem, ProgressEvent, Reporter
-from core.settings import InstallSettings
 
 # What the install does in AWS, checked with IAM policy simulation before deploying.
 REQUIRED_ACTIONS: tuple[str, ...] = (
@@ -105,14 +105,14 @@ class Backend:
 
     # -- Port ------------------------------------------------------------------------
     def environment_credentials(self) -> tuple[str, str]:
-        from core.credentials import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE
+        from core.config.credentials import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE
 
         return (self.environ.get(CLIENT_ID_VARIABLE, "").strip(),
                 self.environ.get(CLIENT_SECRET_VARIABLE, "").strip())
 
     def _port_client(self, base_url: str, credentials: PortCredentials) -> Any:
-        from core.port_client import PortClient
-        from core.retry import Backoff
+        from core.port.client import PortClient
+        from core.port.retry import Backoff
 
         if self._port_client_factory is not None:
             return self._port_client_factory(base_url, credentials)
@@ -151,7 +151,7 @@ class Backend:
     def _client(self, settings: InstallSettings, service: str, retries: int | None = None) -> Any:
         from botocore.config import Config
 
-        from core.aws import CLIENT_CONFIG, make_session
+        from core.aws.clients import CLIENT_CONFIG, make_session
 
         settings = self.settings(settings)
         session = make_session(settings)
@@ -164,7 +164,7 @@ class Backend:
         """sts get-caller-identity, then an IAM policy simulation of what the install needs."""
         import botocore.exceptions
 
-        from core.aws import explain_aws_error
+        from core.aws.clients import explain_aws_error
 
         try:
             identity = self._client(settings, "sts", retries=2).get_caller_identity()
@@ -216,12 +216,12 @@ class Backend:
         """The Port plan and the stack's change set; the change set is deleted again."""
         import botocore.exceptions
 
-        from core.aws import explain_aws_error
-        from core.install import PLACEHOLDER_WEBHOOK_URL
-        from core.port_setup import PortSetup
+        from core.aws.clients import explain_aws_error
+        from core.aws.deployer import StackDeployer
+        from core.aws.stack_parameters import stack_parameters
+        from core.operations.install import PLACEHOLDER_WEBHOOK_URL
+        from core.port.setup import PortSetup
         from core.resources import template_path
-        from core.stack_deployer import StackDeployer
-        from core.stack_parameters import stack_parameters
 
         settings = self.settings(settings)
         result = ReviewResult()
@@ -263,12 +263,12 @@ class Backend:
 
     def _review_stackset(self, settings: InstallSettings, outcome: Any, result: ReviewResult) -> ReviewResult:
         """The StackSet's plan (permission checks, then read-only calls), as `--dry-run` shows it."""
-        from core.aws import make_client, make_session
-        from core.install import PLACEHOLDER_WEBHOOK_URL
+        from core.aws.clients import make_client, make_session
+        from core.aws.stack_parameters import stack_parameters
+        from core.aws.stackset import plan_stackset
+        from core.aws.stackset_permissions import stackset_preflight
+        from core.operations.install import PLACEHOLDER_WEBHOOK_URL
         from core.resources import template_path
-        from core.stack_parameters import stack_parameters
-        from core.stackset import plan_stackset
-        from core.stackset_permissions import stackset_preflight
 
         collected: list[ProgressEvent] = []
         session = make_session(settings)
@@ -289,12 +289,12 @@ class Backend:
 
     def install(self, settings: InstallSettings, credentials: PortCredentials, report: Reporter,
                 cancel: threading.Event | None = None) -> Any:
-        """The whole install (core.install.Installer). Raises core.install.InstallFailed.
+        """The whole install (core.operations.install.Installer). Raises core.operations.install.InstallFailed.
 
         When `cancel` is set (the app quits, the screen goes away) the stack or StackSet
         polling stops at its next wait with DeployCancelled; what was started in AWS goes on.
         """
-        from core.install import Installer
+        from core.operations.install import Installer
 
         def sleep(seconds: float) -> None:
             if cancel is None:
@@ -309,8 +309,8 @@ class Backend:
 
     def sync(self, settings: InstallSettings, credentials: PortCredentials | None,
              progress: Callable[[Any], None]) -> Any:
-        """core.sync.run_sync over the install's regions and sources; returns its SyncResult."""
-        from core.sync import run_sync
+        """core.operations.sync.run_sync over the install's regions and sources; returns its SyncResult."""
+        from core.operations.sync import run_sync
 
         settings = self.settings(settings)
         regions = settings.regions if settings.stackset and settings.regions else None
@@ -343,12 +343,12 @@ class Backend:
 
     def tail(self, settings: InstallSettings, log_group: str, should_stop: Callable[[], bool],
              since_seconds: float = 600) -> Iterator[list[Any]]:
-        """Batches of new log lines (core.log_tail.LogLine), oldest first, each line once.
+        """Batches of new log lines (core.operations.logs.LogLine), oldest first, each line once.
 
-        One FilterLogEvents round per batch (core.log_tail.LogTail keeps the no-duplicates,
+        One FilterLogEvents round per batch (core.operations.logs.LogTail keeps the no-duplicates,
         no-gaps bookkeeping), an empty batch when nothing is new, until should_stop().
         """
-        from core.log_tail import LogTail
+        from core.operations.logs import LogTail
 
         tail = LogTail(self._client(settings, "logs", retries=3), log_group, since_seconds,
                        poll_seconds=self.poll_seconds)
@@ -360,8 +360,8 @@ class Backend:
 
     def hop_checks(self, settings: InstallSettings, credentials: PortCredentials | None
                    ) -> Iterator[HopCheck]:
-        """core.status_checks, one hop at a time, as each completes."""
-        from core.status_checks import iter_checks
+        """core.operations.status, one hop at a time, as each completes."""
+        from core.operations.status import iter_checks
 
         kwargs: dict[str, Any] = {}
         if self._port_client_factory is not None:
@@ -396,7 +396,7 @@ def explain(error: BaseException) -> str:
         return str(error)
     import botocore.exceptions
 
-    from core.aws import explain_aws_error
+    from core.aws.clients import explain_aws_error
 
     if isinstance(error, botocore.exceptions.BotoCoreError | botocore.exceptions.ClientError):
         return str(explain_aws_error(error, "talk to AWS"))

@@ -77,7 +77,7 @@ class DeployFinished(Message):
     def __init__(self, result: Any = None, error: str = "", completed: list[str] | None = None,
                  first_failure: str = "", advice: str = "") -> None:
         super().__init__()
-        self.result = result  # core.install.InstallResult
+        self.result = result  # core.operations.install.InstallResult
         self.error = error
         self.completed = completed or []
         self.first_failure = first_failure
@@ -93,7 +93,7 @@ class LogLines(Message):
 
     def __init__(self, lines: list[Any]) -> None:
         super().__init__()
-        self.lines = lines  # list[core.log_tail.LogLine]
+        self.lines = lines  # list[core.operations.logs.LogLine]
 
 
 class TailStopped(Message):
@@ -154,7 +154,7 @@ class SandboxActed(Message):
 
 
 class SyncProgressed(Message):
-    """A step of the sync (core.sync.SyncProgress)."""
+    """A step of the sync (core.operations.sync.SyncProgress)."""
 
     def __init__(self, progress: Any) -> None:
         super().__init__()
@@ -164,5 +164,5 @@ class SyncProgressed(Message):
 class SyncFinished(Message):
     def __init__(self, result: Any = None, error: str = "") -> None:
         super().__init__()
-        self.result = result  # core.sync.SyncResult
+        self.result = result  # core.operations.sync.SyncResult
         self.error = error

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.answers import dump_answers, load_answers
+from core.config.answers import dump_answers, load_answers
+from core.config.event_sources import DEFAULT_EVENT_SOURCES
+from core.config.resync_schedule import DEFAULT_RESYNC_SCHEDULE
+from core.config.settings import DEFAULT_PORT_BASE_URL, InstallSettings, SettingsBuilder, validate
 from core.errors import InputError
-from core.event_sources import DEFAULT_EVENT_SOURCES
-from core.resync_schedule import DEFAULT_RESYNC_SCHEDULE
-from core.settings import DEFAULT_PORT_BASE_URL, InstallSettings, SettingsBuilder, validate
 
 PORT_REGIONS: dict[str, str] = {
     "eu": DEFAULT_PORT_BASE_URL,

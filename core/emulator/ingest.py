@@ -17,7 +17,7 @@ import jq
 
 from core.emulator.errors import ApiError
 from core.emulator.store import Store
-from core.mapping_engine import MappingOutcome, evaluate_webhook_mappings
+from core.port.mapping_engine import MappingOutcome, evaluate_webhook_mappings
 
 MAX_INGEST_BYTES = 512 * 1024
 

@@ -28,7 +28,7 @@ class CounterSnapshot:
     entity_changes: int = 0  # entities created/updated/deleted by ingest
     rejected: int = 0  # events every mapping filter rejected (on purpose)
     ingest_refused: int = 0  # ingest requests Port answered with an error (the forwarder retried them)
-    resync_pieces: int = 0  # resync pieces the forwarder finished (core/resync.py), apart from events
+    resync_pieces: int = 0  # resync pieces the forwarder finished (core/lambda_code/resync.py), apart from events
     resync_failed: int = 0  # resync pieces that failed (back to the queue)
     resync_changes: int = 0  # entities created/updated by resyncs
     seconds: dict[str, float] = field(default_factory=dict)  # time spent per hop

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.credentials import PortCredentials
+from core.config.credentials import PortCredentials
+from core.config.settings import InstallSettings, SettingsBuilder
 from core.sandbox.counters import CounterSnapshot
 from core.sandbox.events import PlannedEvent
 from core.sandbox.process_env import ProcessEnvironment
-from core.settings import InstallSettings, SettingsBuilder
 
 if TYPE_CHECKING:
     from core.sandbox.flow import EntityRow, SandboxFlow
@@ -190,7 +190,7 @@ class SandboxEnvironment:
 
     # ---- helpers ------------------------------------------------------------------------
     def _build_settings(self) -> InstallSettings:
-        from core.answers import load_answers
+        from core.config.answers import load_answers
 
         builder = SettingsBuilder().apply(SANDBOX_DEFAULTS, "sandbox defaults")
         if self._answers:

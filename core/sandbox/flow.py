@@ -18,14 +18,14 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from core.resync_start import start_resync
-from core.resync_status import ResyncLog, read_resync_log
+from core.config.settings import InstallSettings
+from core.operations.resync_start import start_resync
+from core.operations.resync_status import ResyncLog, read_resync_log
 from core.sandbox import moto_fidelity
 from core.sandbox.counters import CounterSnapshot, HopCounters
 from core.sandbox.events import EventPlan, PlannedEvent
 from core.sandbox.runner import QueueRunner, RunnerOptions, discover
 from core.sandbox.schedule import fire_schedule
-from core.settings import InstallSettings
 
 PENDING, CHANGED, REJECTED, DEAD_LETTERED, NO_EFFECT = (
     "pending", "entity change", "rejected by filters", "dead-lettered", "no effect")
@@ -133,7 +133,7 @@ class SandboxFlow:
     # ---- resync -------------------------------------------------------------------------
     def resync_now(self) -> None:
         """Fire the schedule rule (its Input on the queue); with the schedule off, the
-        install's request (core/resync_start.py)."""
+        install's request (core/operations/resync_start.py)."""
         if not fire_schedule(self._events_client, self._sqs, self.deployment.queue_arn):
             start_resync(self.settings, trigger="sandbox")
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.resync import RESYNC_KEY
+from core.lambda_code.resync import RESYNC_KEY
 from core.sandbox.counters import HopCounters
 from core.sandbox.process_env import ProcessEnvironment
 

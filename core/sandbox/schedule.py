@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.resync_status import schedule_rule
+from core.operations.resync_status import schedule_rule
 
 
 def fire_schedule(events: Any, sqs: Any, queue_arn: str) -> list[str]:

@@ -1,6 +1,6 @@
 """Resources that exist in the sandbox's AWS (moto) before the install.
 
-A real account is never empty: the install's first resync (core/resync_start.py) must
+A real account is never empty: the install's first resync (core/operations/resync_start.py) must
 bring what is already there into Port. The sandbox starts with a few resources of its
 own account, so the resync has something to show: they arrive as entities without any
 event and without `sync`.

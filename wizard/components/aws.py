@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Select, Static
 
-from core.settings import InstallSettings, validate
+from core.config.settings import InstallSettings, validate
 from wizard import messages
 from wizard.backend import REQUIRED_ACTIONS, explain
 from wizard.components.base import LiveCheckedStep, form_row, status_text

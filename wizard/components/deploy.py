@@ -14,7 +14,8 @@ from textual.binding import Binding
 from textual.widgets import Button, DataTable, Static
 from textual.worker import get_current_worker
 
-from core.credentials import PortCredentials
+from core.aws.stack_events import STACK_RESOURCE_TYPE
+from core.config.credentials import PortCredentials
 from core.errors import AwsAccessError, InputError, PortApiError, PortAuthError, StackDeployError
 from core.progress import (
     Change,
@@ -29,7 +30,6 @@ from core.progress import (
     StepFinished,
     StepStarted,
 )
-from core.stack_events import STACK_RESOURCE_TYPE
 from wizard import messages
 from wizard.backend import DeployCancelled, explain
 from wizard.components.base import StepScreen
@@ -204,7 +204,7 @@ class DeployScreen(StepScreen):
 
     @work(thread=True, exclusive=True, group="deploy")
     def deploy(self, settings: object, credentials: PortCredentials) -> None:
-        from core.install import InstallFailed
+        from core.operations.install import InstallFailed
 
         worker = get_current_worker()
 

@@ -13,11 +13,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
-from core.console import mask_url
+from core.config.resync_schedule import RESYNC_OFF
 from core.progress import Change
-from core.resync_schedule import RESYNC_OFF
 from wizard import messages
 from wizard.backend import explain
+from wizard.cli.render import mask_url
 from wizard.components.base import StepScreen, status_text
 
 _PAST = {Change.CREATE: "created", Change.UPDATE: "updated", Change.NO_CHANGE: "no change",

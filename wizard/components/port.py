@@ -8,8 +8,8 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
-from core.credentials import PortCredentials
-from core.settings import InstallSettings, validate
+from core.config.credentials import PortCredentials
+from core.config.settings import InstallSettings, validate
 from wizard import messages
 from wizard.backend import explain
 from wizard.components.base import LiveCheckedStep, form_row, status_text

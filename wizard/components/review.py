@@ -12,9 +12,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from core.credentials import PortCredentials
+from core.config.credentials import PortCredentials
+from core.config.resync_schedule import RESYNC_OFF
 from core.progress import Change
-from core.resync_schedule import RESYNC_OFF
 from wizard import messages
 from wizard.backend import ReviewResult, explain
 from wizard.components.base import StepScreen, status_text

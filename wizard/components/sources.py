@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.widgets import SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from core.event_sources import EVENT_SOURCES
+from core.config.event_sources import EVENT_SOURCES
 from wizard import messages
 from wizard.components.base import StepScreen, status_text
 

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, RadioButton, RadioSet, Select, Static
 
-from core.settings import stackset_problems
+from core.config.settings import stackset_problems
 from wizard.components.base import StepScreen, form_row
 
 AUTOMATIC = "automatic"

@@ -18,8 +18,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Log, Static
 from textual.worker import get_current_worker
 
-from core.credentials import PortCredentials
-from core.settings import InstallSettings
+from core.config.credentials import PortCredentials
+from core.config.settings import InstallSettings
 from wizard import messages
 from wizard.backend import explain
 from wizard.components.base import status_text
@@ -55,7 +55,7 @@ class TroubleshootScreen(Screen):
         self.credentials = credentials
         self.standalone = standalone
         self.since_seconds = since_seconds
-        self.lines: list[Any] = []  # core.log_tail.LogLine
+        self.lines: list[Any] = []  # core.operations.logs.LogLine
         self.held = 0  # lines that arrived while paused
         self.following = True
         self.log_group = ""

@@ -6,9 +6,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Input, RadioButton, RadioSet, Select, Static
 
-from core.credentials import PortCredentials
+from core.config.credentials import PortCredentials
+from core.config.webhook_ref import identifier_problem, parse_webhook
 from core.errors import InputError
-from core.webhook_ref import identifier_problem, parse_webhook
 from wizard import messages
 from wizard.backend import explain
 from wizard.components.base import StepScreen, form_row, status_text

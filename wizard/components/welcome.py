@@ -12,7 +12,7 @@ from wizard.state import STEP_TITLES
 
 def _blueprint_titles() -> str:
     try:
-        from core import port_resources
+        from core.port import resources as port_resources
 
         return ", ".join(bp.get("title") or bp["identifier"] for bp in port_resources.load_blueprints())
     except Exception:  # noqa: BLE001 - the welcome text must show even if the data is unreadable

@@ -1,0 +1,1 @@
+"""AWS: clients, stacks and their deployment, stack events, StackSets."""

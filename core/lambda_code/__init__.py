@@ -1,0 +1,1 @@
+"""The Lambda's code (forwarder, describers) and its inlining into the template."""
