@@ -124,7 +124,8 @@ def test_a_local_port_401_has_no_region_hint(port_emulator: PortEmulator) -> Non
     assert "region" not in str(caught.value)
 
 
-def test_the_console_says_it_in_one_line_with_the_flag(port_emulator: PortEmulator, aws_endpoint: str) -> None:
+def test_the_console_says_it_in_one_line_with_the_flag(port_emulator: PortEmulator,
+                                                       aws_endpoint: str) -> None:
     port = httpx.URL(port_emulator.base_url).port
     env = {"PORT_CLIENT_ID": EMULATOR_CLIENT_ID, "PORT_CLIENT_SECRET": EMULATOR_CLIENT_SECRET,
            "AWS_ENDPOINT_URL": aws_endpoint}  # AWS answers (no stack yet): only Port is unreachable

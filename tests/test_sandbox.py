@@ -26,8 +26,9 @@ from core.sandbox.flow import CHANGED, DEAD_LETTERED, REJECTED
 from wizard.cli.sandbox import run_headless
 
 FAST = SandboxOptions(resource_delay=0, stack_poll_seconds=0.02, visibility_timeout=1,
-                      function_timeout=0.5, batching_window=0)
+                      function_timeout=0.5, batching_window=0, seed=False)
 ROOMY = dataclasses.replace(FAST, function_timeout=3.0, visibility_timeout=4)
+EVENTS_ONLY = {"resync_schedule": "off"}  # these tests follow events; tests/test_resync.py the resync
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def fast_failing_sandbox() -> Iterator[SandboxEnvironment]:
 
 
 def installed_sandbox(options: SandboxOptions) -> Iterator[SandboxEnvironment]:
-    with SandboxEnvironment(options) as environment:
+    with SandboxEnvironment(options, flags=EVENTS_ONLY) as environment:
         events: list[ProgressEvent] = []
         assert environment.settings is not None
         Installer(environment.settings, environment.credentials, events.append,
@@ -148,6 +149,7 @@ def test_ingest_failing_for_good_moves_the_message_to_the_dead_letter_queue(
 
 
 def test_install_reports_every_stack_resource_in_dependency_order(sandbox: SandboxEnvironment) -> None:
+    """Resync off: no ResyncRule (its Condition is false), as AWS leaves it out."""
     seen = [e for e in sandbox.install_events if isinstance(e, StackEventSeen)]  # type: ignore[attr-defined]
     completed = [e.logical_id for e in seen
                  if e.status == "CREATE_COMPLETE" and e.resource_type != "AWS::CloudFormation::Stack"]
@@ -165,22 +167,30 @@ def test_install_reports_every_stack_resource_in_dependency_order(sandbox: Sandb
 
 
 def test_headless_command_prints_counters_and_entities_and_exits_0() -> None:
+    """As `./run sandbox` runs: resources already in moto arrive through the first resync."""
     out = io.StringIO()
-    code = run_headless(None, {"event_sources": "aws.ec2,aws.s3"}, 4, 20, FAST, out=out)
+    options = dataclasses.replace(ROOMY, seed=True)
+    code = run_headless(None, {"event_sources": "aws.ec2,aws.s3"}, 4, 30, options, out=out)
     text = out.getvalue()
     assert code == 0, text
     assert "Stack events:" in text and "CREATE_COMPLETE        Function (AWS::Lambda::Function)" in text
+    assert "Already in AWS before the install: 3 EC2 instances; S3 buckets sandbox-assets-" in text
+    assert "first resync started" in text
     assert "forwarded to Port" in text
     assert "OK: all 4 events ended as entity changes or filter rejections" in text
-    entities = text.split("Entities in Port (2):")[1]  # the output ends with the entity table
-    assert [line.split()[0] for line in entities.strip().splitlines()[2:]] == ["awsAccount", "s3Bucket"]
-    assert "arn:aws:s3:::example-logs-bucket" in entities
+    assert "First resync (run " in text and "6 existing resources sent to Port in 3 pieces" in text
+    entities = text.split("Entities in Port (7):")[1]  # the output ends with the entity table
+    blueprints = [line.split()[0] for line in entities.strip().splitlines()[2:]]
+    assert sorted(blueprints) == ["awsAccount", "ec2Instance", "ec2Instance", "ec2Instance",
+                                  "s3Bucket", "s3Bucket", "s3Bucket"]
+    assert "arn:aws:s3:::example-logs-bucket" in entities  # from an event
+    assert "arn:aws:s3:::sandbox-assets-" in entities  # from the first resync
     assert "i-1234567890abcdef0" not in entities  # created, then terminated
 
 
 def test_headless_command_exits_1_when_an_event_does_not_arrive() -> None:
     out = io.StringIO()
-    code = run_headless(None, {"event_sources": "aws.ec2"}, 1, 2, FAST, fail_ratio=1.0, fail_seconds=60,
-                        out=out)
+    code = run_headless(None, {"event_sources": "aws.ec2", **EVENTS_ONLY}, 1, 2, FAST, fail_ratio=1.0,
+                        fail_seconds=60, out=out)
     assert code == 1
     assert "FAILED: 1 of 1 events did not end as expected." in out.getvalue()

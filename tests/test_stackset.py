@@ -163,6 +163,10 @@ def test_install_to_accounts_and_regions_shows_each_and_a_rerun_converges(
             assert moto_stack(account, region, name).status == "CREATE_COMPLETE"
     assert f"StackSet {name}: created, 4 instance(s)" in out
     assert f"the 1 other target account(s) needs the execution role {EXECUTION_ROLE_NAME}" in out
+    # Each instance gets the resync schedule; its first resync comes from it.
+    parameters = cfn.describe_stack_set(StackSetName=name)["StackSet"]["Parameters"]
+    assert {"ParameterKey": "ResyncSchedule", "ParameterValue": "rate(6 hours)"} in parameters
+    assert "each StackSet instance resyncs on its schedule (rate(6 hours))" in out
 
     # Same inputs: nothing to do, no operation started.
     operations = len(cfn.list_stack_set_operations(StackSetName=name)["Summaries"])

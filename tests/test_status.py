@@ -51,20 +51,23 @@ def test_a_healthy_install_passes_every_check(installed: Installed, trail: str) 
     assert "ENABLED -> " + installed.queue_name in line_of(out, "EventBridge rule")
     assert "3 source(s): aws.ec2, aws.s3, aws.lambda" in line_of(out, "Rule event sources")
     assert "1 of 1 trail(s) logging" in line_of(out, "CloudTrail")
-    assert "0 waiting, 0 in flight" in line_of(out, "Queue")
+    # The install's first resync request waits there (moto runs no Lambda to take it).
+    assert "1 waiting, 0 in flight" in line_of(out, "Queue")
     assert "0 messages" in line_of(out, "Dead-letter queue")
     assert "Enabled" in line_of(out, "Event source mapping")
     assert "0 invocations, 0 errors, 0 throttles" in line_of(out, "Lambda last hour")
     assert "enabled, " in line_of(out, "Port webhook")
     assert "8 of 8 present" in line_of(out, "Port blueprints")
+    assert "none finished in the last 24h; schedule rate(6 hours)" in line_of(out, "Last resync")
 
 
 def test_a_broken_install_names_each_fault_and_exits_1(
     installed: Installed, trail: str, port_emulator: PortEmulator, aws_client: Callable[..., Any]
 ) -> None:
     events, sqs = aws_client("events"), aws_client("sqs")
-    rule = events.list_rule_names_by_target(
-        TargetArn=f"arn:aws:sqs:us-east-1:123456789012:{installed.queue_name}")["RuleNames"][0]
+    rule = next(name for name in events.list_rule_names_by_target(
+        TargetArn=f"arn:aws:sqs:us-east-1:123456789012:{installed.queue_name}")["RuleNames"]
+        if "EventPattern" in events.describe_rule(Name=name))  # not the resync schedule
     events.disable_rule(Name=rule)
     dlq_url = sqs.get_queue_url(QueueName=f"{installed.queue_name}-dlq")["QueueUrl"]
     sqs.send_message(QueueUrl=dlq_url, MessageBody='{"detail-type": "x", "source": "aws.ec2"}')
@@ -82,7 +85,7 @@ def test_a_broken_install_names_each_fault_and_exits_1(
     assert f"port-aws-wizard redrive --stack-name {installed.stack_name}" in dlq_line
     webhook_line = line_of(out, "Port webhook")
     assert webhook_line.lstrip().startswith("FAIL") and "not found" in webhook_line
-    assert "3 of 15 checks failed: EventBridge rule, Dead-letter queue, Port webhook" in out
+    assert "3 of 16 checks failed: EventBridge rule, Dead-letter queue, Port webhook" in out
 
     code, out, _err = run(status_main, [*installed.args, "--json"], installed.env)
     report = json.loads(out)
@@ -176,8 +179,9 @@ def test_no_trail_and_a_drifted_rule_are_reported(
     installed: Installed, aws_client: Callable[..., Any]
 ) -> None:
     events = aws_client("events")
-    rule = events.list_rule_names_by_target(
-        TargetArn=f"arn:aws:sqs:us-east-1:123456789012:{installed.queue_name}")["RuleNames"][0]
+    rule = next(name for name in events.list_rule_names_by_target(
+        TargetArn=f"arn:aws:sqs:us-east-1:123456789012:{installed.queue_name}")["RuleNames"]
+        if "EventPattern" in events.describe_rule(Name=name))  # not the resync schedule
     events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["aws.ec2"]}), State="ENABLED")
 
     code, out, _err = run(status_main, installed.args, installed.env)

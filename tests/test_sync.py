@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from core.lambda_code import forwarder
-from core.operations.sync import MAX_BATCH_ITEMS, SyncProgress, batches
+from core.lambda_code.ingest_batches import MAX_BATCH_ITEMS, batches
+from core.operations.sync import SyncProgress
 from core.port.resources import load_blueprints
 from tests.support.sync_world import ACCOUNT, World, cloudtrail, deliver
 from wizard.cli.sync import main

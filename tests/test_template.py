@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import re
@@ -16,6 +17,7 @@ from cfnlint.api import ManualArgs, lint
 
 from core.aws.stack_parameters import PARAMETER_NAMES, SECRET_PARAMETERS, SIGNATURE_HEADER, stack_parameters
 from core.config.event_sources import DEFAULT_EVENT_SOURCES
+from core.config.resync_schedule import DEFAULT_RESYNC_SCHEDULE
 from core.config.settings import (
     FUNCTION_NAME_PATTERN,
     LOG_RETENTION_DAYS,
@@ -26,13 +28,17 @@ from core.config.settings import (
 from core.lambda_code.__main__ import main
 from core.lambda_code.code_strip import same_code, stripped
 from core.lambda_code.inlining import (
+    APPENDED_PATHS,
+    FORWARDER_PATH,
     TEMPLATE_BYTE_BUDGET,
     forwarder_code,
     load_template,
     readable_code,
     with_inline_code,
 )
+from core.lambda_code.resync import resync_message
 from core.resources import template_path
+from core.sandbox import moto_fidelity
 from tests.support.moto_server import unique_name
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS..SQS..QueuePolicy:UserWarning")
@@ -110,13 +116,33 @@ def test_inline_code_is_exactly_core_forwarder() -> None:
 def test_inline_code_runs_as_one_file_with_the_describers_appended(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """In the Lambda there is no `core` package: index.py alone must define everything."""
-    monkeypatch.setitem(sys.modules, "core.lambda_code.describers", None)  # importing it now fails
+    for path in APPENDED_PATHS:  # importing them now fails
+        monkeypatch.setitem(sys.modules, f"core.lambda_code.{path.stem}", None)
     index = types.ModuleType("index")
     exec(compile(forwarder_code(), "index.py", "exec"), index.__dict__)  # noqa: S102
     event = {"detail-type": "EC2 Instance State-change Notification",
              "detail": {"instance-id": "i-0abc", "state": "running"}}
     assert index.event_resource(event, "123456789012", "us-east-1") == ("AWS::EC2::Instance", "i-0abc")
     assert index.describe is not None and callable(index.handler)
+    assert index.resync_request({"body": index.resync_message("schedule")}) == {"trigger": "schedule"}
+    assert callable(index.run_piece) and callable(index.batches) and callable(index.kinds_for)
+
+
+def test_the_modules_in_index_py_define_no_name_twice() -> None:
+    """index.py is one namespace: a name a later module defines again would replace the first."""
+    defined: dict[str, str] = {}
+    for path in (FORWARDER_PATH, *APPENDED_PATHS):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef):
+                names = [node.name]
+            elif isinstance(node, ast.Assign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = [t.id for t in targets if isinstance(t, ast.Name)]
+            else:
+                continue
+            for name in names:
+                assert name not in defined, f"{name} is defined in {defined[name]} and {path.name}"
+                defined[name] = path.name
 
 
 def test_regenerating_replaces_only_the_inline_code() -> None:
@@ -139,6 +165,7 @@ def test_parameters_match_the_installer_both_ways() -> None:
     assert parameters["PortWebhookSignatureHeader"]["Default"] == SIGNATURE_HEADER
     assert parameters["PortWebhookSecret"]["Default"] == ""
     assert "Default" not in parameters["PortWebhookUrl"]
+    assert parameters["ResyncSchedule"]["Default"] == DEFAULT_RESYNC_SCHEDULE
 
 
 def _allowed_by_template(name: str, value: str) -> bool:
@@ -207,6 +234,8 @@ def test_the_lambda_names_the_secret_and_never_holds_the_url_or_the_key() -> Non
         "PORT_WEBHOOK_VERSION": {"Ref": "WebhookVersion"},
         "PORT_SIGNATURE_HEADER": {"Ref": "PortWebhookSignatureHeader"},
         "PORT_ENRICH": {"Ref": "EnableEnrichment"},
+        "PORT_QUEUE_URL": {"Ref": "Queue"},  # where a resync piece queues the next one
+        "PORT_RESYNC_SOURCES": {"Fn::Join": [",", {"Ref": "EventSources"}]},
     }
     assert TEMPLATE["Parameters"]["EnableEnrichment"]["Default"] == "true"
     secret = RESOURCES["WebhookSecret"]
@@ -236,10 +265,13 @@ def test_visibility_timeout_covers_six_function_timeouts_and_the_batching_window
 @pytest.mark.parametrize(
     ("policy", "queue"), [("QueuePolicy", "Queue"), ("DeadLetterQueuePolicy", "DeadLetterQueue")]
 )
-def test_only_this_stacks_rule_may_send_to_each_queue(policy: str, queue: str) -> None:
+def test_only_this_stacks_rules_may_send_to_each_queue(policy: str, queue: str) -> None:
     properties = RESOURCES[policy]["Properties"]
     assert properties["Queues"] == [{"Ref": queue}]
     allows = [s for s in properties["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    event_rule = {"Fn::GetAtt": ["EventRule", "Arn"]}
+    sources = event_rule if queue == "DeadLetterQueue" else {"Fn::If": [  # the schedule: the queue only
+        "Resync", [event_rule, {"Fn::GetAtt": ["ResyncRule", "Arn"]}], event_rule]}
     assert allows == [
         {
             "Sid": "OnlyThisStacksRule",
@@ -247,9 +279,21 @@ def test_only_this_stacks_rule_may_send_to_each_queue(policy: str, queue: str) -
             "Principal": {"Service": "events.amazonaws.com"},
             "Action": "sqs:SendMessage",
             "Resource": {"Fn::GetAtt": [queue, "Arn"]},
-            "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["EventRule", "Arn"]}}},
+            "Condition": {"ArnEquals": {"aws:SourceArn": sources}},
         }
     ]
+
+
+def test_the_resync_schedule_puts_a_resync_request_on_the_queue_unless_off() -> None:
+    rule = RESOURCES["ResyncRule"]
+    assert rule["Condition"] == "Resync"
+    assert TEMPLATE["Conditions"]["Resync"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ResyncSchedule"},
+                                                                            "off"]}]}
+    assert rule["Properties"]["ScheduleExpression"] == {"Ref": "ResyncSchedule"}
+    assert rule["Properties"].get("State", "ENABLED") == "ENABLED"
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["Queue", "Arn"]}
+    assert target["Input"] == resync_message("schedule")  # what the forwarder knows as a resync
 
 
 def test_rule_matches_the_chosen_sources_and_dead_letters_undeliverable_events() -> None:
@@ -277,19 +321,23 @@ def test_role_has_no_fixed_name_and_reaches_only_this_queue_log_group_and_secret
     actions = {a for s in statements for a in (
         [s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert not any("*" in a for a in actions)
-    assert "sqs:SendMessage" not in actions and "logs:CreateLogGroup" not in actions
+    assert "logs:CreateLogGroup" not in actions
+    # A resync piece queues the next piece: on its own queue only.
+    senders = [s for s in statements if "sqs:SendMessage" in s["Action"]]
+    assert [s["Resource"] for s in senders] == [{"Fn::GetAtt": ["Queue", "Arn"]}]
 
 
-def test_enrichment_reads_only_the_chosen_sources_and_only_when_enabled() -> None:
-    """One read-only policy per source, each created only with enrichment and its source."""
+def test_enrichment_and_resync_read_only_the_chosen_sources_and_only_when_on() -> None:
+    """One read-only policy per source, each created only with enrichment or resync and its source."""
     assert TEMPLATE["Conditions"]["Enrich"] == {"Fn::Equals": [{"Ref": "EnableEnrichment"}, "true"]}
+    assert TEMPLATE["Conditions"]["Read"] == {"Fn::Or": [{"Condition": "Enrich"}, {"Condition": "Resync"}]}
     sources = set()
     for policy in of_type("AWS::IAM::Policy").values():
         assert policy["Properties"]["Roles"] == [{"Ref": "FunctionRole"}]
         (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
         assert all(a.split(":")[1].startswith(("Describe", "Get", "List")) for a in statement["Action"])
         condition = TEMPLATE["Conditions"][policy["Condition"]]["Fn::And"]
-        assert condition[0] == {"Condition": "Enrich"}
+        assert condition[0] == {"Condition": "Read"}
         sources.add(condition[1]["Fn::Not"][0]["Fn::Equals"][0]["Fn::Select"][1]["Fn::Split"][0])
     assert sources == set(DEFAULT_EVENT_SOURCES)
 
@@ -443,10 +491,11 @@ def test_events_of_chosen_sources_land_in_the_queue(aws_client: Callable[..., An
         ("aws.s3", "AWS API Call via CloudTrail", {"eventName": "CreateBucket"}),
         ("aws.rds", "RDS DB Instance Event", {"SourceIdentifier": "db-1"}),  # not chosen
     ]
-    for source, detail_type, detail in bus_events:
-        events.put_events(
-            Entries=[{"Source": source, "DetailType": detail_type, "Detail": json.dumps(detail)}]
-        )
+    with moto_fidelity.extended():  # plain moto also delivers every event to the schedule rule
+        for source, detail_type, detail in bus_events:
+            events.put_events(
+                Entries=[{"Source": source, "DetailType": detail_type, "Detail": json.dumps(detail)}]
+            )
     assert events.list_targets_by_rule(Rule=rule_name)["Targets"][0]["Arn"] == (outputs["QueueArn"])
 
     received: list[dict[str, Any]] = []
@@ -485,20 +534,23 @@ def evaluate(node: Any, parameters: dict[str, Any]) -> Any:
     values = evaluate(argument, parameters)
     functions: dict[str, Callable[..., Any]] = {
         "Fn::Equals": lambda a, b: a == b, "Fn::Not": lambda a: not a,
-        "Fn::And": lambda *a: all(a), "Fn::Select": lambda i, items: items[int(i)],
+        "Fn::And": lambda *a: all(a), "Fn::Or": lambda *a: any(a),
+        "Fn::Select": lambda i, items: items[int(i)],
         "Fn::Split": lambda sep, text: text.split(sep), "Fn::Join": lambda sep, items: sep.join(items)}
     return functions[name](*values)
 
 
-@pytest.mark.parametrize(("sources", "enrich", "policies"), [
-    ("aws.ec2,aws.sqs", "true", {"DescribeEc2", "DescribeSqs"}),
-    (",".join(DEFAULT_EVENT_SOURCES), "true", set(of_type("AWS::IAM::Policy"))),
-    ("aws.lambda", "true", {"DescribeLambda"}),
-    (",".join(DEFAULT_EVENT_SOURCES), "false", set()),
+@pytest.mark.parametrize(("sources", "enrich", "schedule", "policies"), [
+    ("aws.ec2,aws.sqs", "true", "off", {"DescribeEc2", "DescribeSqs"}),
+    (",".join(DEFAULT_EVENT_SOURCES), "true", "off", set(of_type("AWS::IAM::Policy"))),
+    ("aws.lambda", "true", "off", {"DescribeLambda"}),
+    (",".join(DEFAULT_EVENT_SOURCES), "false", "off", set()),
+    ("aws.ec2,aws.s3", "false", DEFAULT_RESYNC_SCHEDULE, {"DescribeEc2", "DescribeS3"}),  # the resync
 ])
-def test_the_role_may_describe_only_the_chosen_sources(sources: str, enrich: str,
+def test_the_role_may_describe_only_the_chosen_sources(sources: str, enrich: str, schedule: str,
                                                         policies: set[str]) -> None:
-    parameters = {"EventSources": sources.split(","), "EnableEnrichment": enrich}
+    parameters = {"EventSources": sources.split(","), "EnableEnrichment": enrich,
+                  "ResyncSchedule": schedule}
     created = {name for name, policy in of_type("AWS::IAM::Policy").items()
                if evaluate(TEMPLATE["Conditions"][policy["Condition"]], parameters)}
     assert created == policies

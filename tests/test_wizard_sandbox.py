@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable
 
+from core.port.client import PortClient
 from core.sandbox.environment import SandboxEnvironment, SandboxOptions
 from tests.support.wizard import FakeSandbox, MemoryStore, ScriptedBackend, seen, settle
 from wizard.app import WizardApp
@@ -105,6 +106,19 @@ async def test_after_the_install_the_panel_follows_events_to_entities_and_surviv
         assert counters(app).dead_lettered == 0
         await wait_for(pilot, lambda: "Port ingest answers every request" in seen(app), 5, "the fault to end")
         assert len(panel.entity_keys) > len(first)
+
+        # Resync now: the schedule rule fires, and an instance deleted in Port comes back.
+        reservations = sandbox.aws_client("ec2").describe_instances()["Reservations"]
+        gone = sorted(i["InstanceId"] for r in reservations for i in r["Instances"])[0]
+        await wait_for(pilot, lambda: f"ec2Instance/{gone}" in panel.entity_keys, what="the first resync")
+        with PortClient(sandbox.port_base_url, sandbox.credentials) as port:
+            assert port.delete_entity("ec2Instance", gone)
+        await wait_for(pilot, lambda: f"ec2Instance/{gone}" not in panel.entity_keys, what="the deletion")
+        pieces = counters(app).resync_pieces
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "resync requested 1×" in seen(app), 5, "the resync request")
+        await wait_for(pilot, lambda: f"ec2Instance/{gone}" in panel.entity_keys, 30, "the instance back")
+        assert counters(app).resync_pieces > pieces
 
 
 async def test_the_panel_stops_polling_when_left_and_the_done_screen_opens_it_again(tmp_path: Path) -> None:

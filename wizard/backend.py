@@ -32,7 +32,7 @@ REQUIRED_ACTIONS: tuple[str, ...] = (
     "iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:GetRole", "iam:PassRole",
     "lambda:CreateFunction", "lambda:UpdateFunctionConfiguration", "lambda:UpdateFunctionCode",
     "lambda:CreateEventSourceMapping", "lambda:GetFunction",
-    "sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:GetQueueAttributes",
+    "sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:GetQueueAttributes", "sqs:SendMessage",
     "events:PutRule", "events:PutTargets", "events:DescribeRule",
     "logs:CreateLogGroup", "logs:PutRetentionPolicy",
 )

@@ -138,11 +138,13 @@ class SandboxPolled(Message):
 
 @dataclass(eq=False)
 class SandboxActed(Message):
-    """A sandbox button did its work: `sent` more events, or the ingest fault started."""
+    """A sandbox button did its work: `sent` more events, the ingest fault started, or a
+    resync was requested (`resynced`)."""
 
     sent: int = 0
     fault_seconds: float = 0.0
     error: str = ""
+    resynced: bool = False
 
 
 @dataclass(eq=False)

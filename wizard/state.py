@@ -71,6 +71,7 @@ class WizardState:
     enrich_events: bool = _DEFAULTS.enrich_events
     lambda_max_concurrency: int = _DEFAULTS.lambda_max_concurrency
     alarm_email: str = _DEFAULTS.alarm_email
+    resync_schedule: str = _DEFAULTS.resync_schedule
     # One stack (stackset False) or a StackSet; the StackSet answers are kept while it is off.
     stackset: bool = False
     accounts: tuple[str, ...] = ()
@@ -115,6 +116,7 @@ class WizardState:
             enrich_events=self.enrich_events,
             lambda_max_concurrency=self.lambda_max_concurrency,
             alarm_email=self.alarm_email.strip(),
+            resync_schedule=self.resync_schedule.strip(),
             **stackset,
         )
 
@@ -138,6 +140,7 @@ class WizardState:
         self.enrich_events = settings.enrich_events
         self.lambda_max_concurrency = settings.lambda_max_concurrency
         self.alarm_email = settings.alarm_email
+        self.resync_schedule = settings.resync_schedule
         for name in STACKSET_FIELDS:
             setattr(self, name, getattr(settings, name))
         try:

@@ -25,6 +25,7 @@ PARAMETER_NAMES: tuple[str, ...] = (
     "EnableEnrichment",
     "LambdaMaxConcurrency",
     "AlarmEmail",
+    "ResyncSchedule",
 )
 
 SECRET_PARAMETERS: frozenset[str] = frozenset({"PortWebhookUrl", "PortWebhookSecret"})
@@ -53,4 +54,5 @@ def stack_parameters(settings: InstallSettings, webhook_url: str, webhook_secret
         "EnableEnrichment": "true" if settings.enrich_events else "false",
         "LambdaMaxConcurrency": str(settings.lambda_max_concurrency),
         "AlarmEmail": settings.alarm_email,
+        "ResyncSchedule": settings.resync_schedule,
     }

@@ -14,6 +14,7 @@ from typing import Any
 
 from core.config.event_sources import DEFAULT_EVENT_SOURCES, EVENT_SOURCES
 from core.config.port_regions import DEFAULT_PORT_BASE_URL
+from core.config.resync_schedule import DEFAULT_RESYNC_SCHEDULE, RESYNC_OFF, schedule_problem
 from core.config.url_checks import url_problem
 from core.config.webhook_ref import WebhookRef, parse_webhook
 from core.errors import InputError
@@ -66,6 +67,7 @@ class InstallSettings:
     lambda_max_concurrency: int = 5  # the event source mapping's MaximumConcurrency
     alarm_email: str = ""  # told when an alarm fires ("" = no SNS topic)
     rotate_webhook_secret: bool = False  # a new signing secret in Port and the stack together
+    resync_schedule: str = DEFAULT_RESYNC_SCHEDULE  # EventBridge rate/cron expression, or "off"
     # StackSet install (--stackset): one stack per account x region, Port set up once.
     stackset: bool = False
     accounts: tuple[str, ...] = ()
@@ -118,6 +120,8 @@ def coerce(name: str, value: Any, origin: str) -> Any:
         else:
             raise InputError(f"{origin}: {name} must be a list or a comma-separated string")
         return tuple(dict.fromkeys(item for item in items if item))  # drop blanks and repeats
+    if name == "resync_schedule" and value is False:  # YAML 1.1 reads a bare `off` as false
+        return RESYNC_OFF
     if name == "permission_model" and isinstance(value, str):
         return value.strip().upper().replace("-", "_")
     if name in _BOOL_FIELDS:
@@ -244,6 +248,9 @@ def validate(settings: InstallSettings) -> list[str]:
             + ", ".join(map(str, LOG_RETENTION_DAYS))
         )
     problems += _alarm_and_secret_problems(settings)
+    schedule = schedule_problem(settings.resync_schedule)
+    if schedule:
+        problems.append(schedule)
     problems += stackset_problems(settings)
     return problems
 

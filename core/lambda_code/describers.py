@@ -54,9 +54,19 @@ def _partition(region: str) -> str:
         "aws-us-gov" if region.startswith("us-gov-") else "aws")
 
 
-def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> list:
-    return [x for page in client.get_paginator(operation).paginate(**kwargs)
-            for x in page.get(key) or []]
+def _pages(client: Any, operation: str, key: str, page: dict | None = None, **kwargs: Any) -> list:
+    """Every item; with page {"token", "size"} the next `size` items from `token` only, and
+    page["next"] where the following ones start (None after the last): a resync piece."""
+    paginator = client.get_paginator(operation)
+    if page is None:
+        return [x for p in paginator.paginate(**kwargs) for x in p.get(key) or []]
+    config = {**kwargs.pop("PaginationConfig", {}), "MaxItems": page["size"],
+              "StartingToken": page.get("token")}
+    if "PageSize" in config:
+        config["PageSize"] = min(config["PageSize"], page["size"])
+    found = paginator.paginate(**kwargs, PaginationConfig=config).build_full_result()
+    page["next"] = found.get("NextToken")
+    return found.get(key) or []
 
 
 def _skip_gone(function: Any) -> Any:
@@ -83,8 +93,9 @@ def _instances(reservations: list, account: str, region: str) -> list:
             if i["State"]["Name"] != "terminated"]
 
 
-def _ec2_list(c: Any, account: str, region: str, pmap: Any) -> list:
-    pages = _pages(c("ec2"), "describe_instances", "Reservations", PaginationConfig={"PageSize": 1000})
+def _ec2_list(c: Any, account: str, region: str, pmap: Any, page: dict | None = None) -> list:
+    pages = _pages(c("ec2"), "describe_instances", "Reservations", page,
+                   PaginationConfig={"PageSize": 1000})
     return _instances(pages, account, region)
 
 
@@ -109,8 +120,8 @@ def _bucket(c: Any, bucket: dict, region: str) -> dict:
             "Tags": tags, "VersioningConfiguration": {"Status": status} if status else None}
 
 
-def _s3_list(c: Any, account: str, region: str, pmap: Any) -> list:
-    buckets = _pages(c("s3"), "list_buckets", "Buckets", BucketRegion=region)
+def _s3_list(c: Any, account: str, region: str, pmap: Any, page: dict | None = None) -> list:
+    buckets = _pages(c("s3"), "list_buckets", "Buckets", page, BucketRegion=region)
     return _each(pmap, lambda b: _bucket(c, b, region), buckets)
 
 
@@ -123,11 +134,11 @@ def _s3_get(c: Any, account: str, region: str, ident: str) -> dict | None:
 
 
 # ---- Lambda functions: identifier FunctionArn (unqualified) -----------------------------
-def _lambda_list(c: Any, account: str, region: str, pmap: Any) -> list:
+def _lambda_list(c: Any, account: str, region: str, pmap: Any, page: dict | None = None) -> list:
     client = c("lambda")
     return _each(pmap, lambda f: {**f, "Tags": client.list_tags(Resource=f["FunctionArn"])
                                   .get("Tags") or {}},
-                 _pages(client, "list_functions", "Functions"))
+                 _pages(client, "list_functions", "Functions", page))
 
 
 def _lambda_get(c: Any, account: str, region: str, ident: str) -> dict | None:
@@ -144,8 +155,8 @@ def _queue(c: Any, url: str) -> dict:
     return {**attributes, "QueueUrl": url, "QueueName": url.rsplit("/", 1)[-1], "Tags": tags}
 
 
-def _sqs_list(c: Any, account: str, region: str, pmap: Any) -> list:
-    urls = _pages(c("sqs"), "list_queues", "QueueUrls", PaginationConfig={"PageSize": 1000})
+def _sqs_list(c: Any, account: str, region: str, pmap: Any, page: dict | None = None) -> list:
+    urls = _pages(c("sqs"), "list_queues", "QueueUrls", page, PaginationConfig={"PageSize": 1000})
     return _each(pmap, lambda url: _queue(c, url), urls)
 
 
@@ -156,9 +167,9 @@ def _sqs_get(c: Any, account: str, region: str, ident: str) -> dict | None:
 
 
 # ---- RDS DB instances: identifier DBInstanceArn; tags come with the instance ------------
-def _rds_list(c: Any, account: str, region: str, pmap: Any) -> list:
+def _rds_list(c: Any, account: str, region: str, pmap: Any, page: dict | None = None) -> list:
     return [{**db, "Tags": db.get("TagList") or []}
-            for db in _pages(c("rds"), "describe_db_instances", "DBInstances")]
+            for db in _pages(c("rds"), "describe_db_instances", "DBInstances", page)]
 
 
 def _rds_get(c: Any, account: str, region: str, ident: str) -> dict | None:
@@ -176,8 +187,8 @@ def _clusters(c: Any, arns: list) -> list:
     return found
 
 
-def _ecs_list(c: Any, account: str, region: str, pmap: Any) -> list:
-    return _clusters(c, _pages(c("ecs"), "list_clusters", "clusterArns"))
+def _ecs_list(c: Any, account: str, region: str, pmap: Any, page: dict | None = None) -> list:
+    return _clusters(c, _pages(c("ecs"), "list_clusters", "clusterArns", page))
 
 
 def _ecs_get(c: Any, account: str, region: str, ident: str) -> dict | None:
@@ -189,8 +200,8 @@ def _eks(c: Any, name: str) -> dict:
     return _pascal(c("eks").describe_cluster(name=name)["cluster"])
 
 
-def _eks_list(c: Any, account: str, region: str, pmap: Any) -> list:
-    return _each(pmap, lambda name: _eks(c, name), _pages(c("eks"), "list_clusters", "clusters"))
+def _eks_list(c: Any, account: str, region: str, pmap: Any, page: dict | None = None) -> list:
+    return _each(pmap, lambda name: _eks(c, name), _pages(c("eks"), "list_clusters", "clusters", page))
 
 
 def _eks_get(c: Any, account: str, region: str, ident: str) -> dict | None:
@@ -217,7 +228,7 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
-    Kind("AWS::Account::Info", None, "Id", lambda c, a, r, p: [_account_get(c, a, r)],
+    Kind("AWS::Account::Info", None, "Id", lambda c, a, r, p, page=None: [_account_get(c, a, r)],
          _account_get, "Name Arn"),
     Kind("AWS::S3::Bucket", "aws.s3", "Arn", _s3_list, _s3_get,
          "BucketName CreationDate LocationConstraint VersioningConfiguration"),
@@ -250,9 +261,10 @@ def gone_document(kind: str, ident: str) -> dict:
     return {"Type": kind, "Properties": {KINDS[kind].id_key: ident}}
 
 
-def list_documents(kind: str, c: Any, account: str, region: str, pmap: Any = map) -> list:
-    """A document for every resource of the kind in the region."""
-    return [document(kind, p) for p in KINDS[kind].lister(c, account, region, pmap)]
+def list_documents(kind: str, c: Any, account: str, region: str, pmap: Any = map,
+                   page: dict | None = None) -> list:
+    """A document for every resource of the kind in the region (with page: one page, see _pages)."""
+    return [document(kind, p) for p in KINDS[kind].lister(c, account, region, pmap, page)]
 
 
 def describe(kind: str, c: Any, account: str, region: str, ident: str) -> dict | None:

@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 with contextlib.suppress(ImportError):  # in the Lambda: appended below by core.lambda_code.inlining
     from core.lambda_code.describers import describe, event_resource, gone_document
+    from core.lambda_code.resync import resync_request, run_piece
 
 MAX_BODY_BYTES = 512 * 1024  # Port's ingest answers 413 above this
 RETRY_STATUSES = frozenset({408, 425, 429})
@@ -137,6 +138,9 @@ def _executor(size: int) -> ThreadPoolExecutor:
 
 def _process(config: Config, record: dict, deadline: float) -> bool:
     """Forward one record; log one JSON line; True when Port answered 2xx."""
+    request = resync_request(record)
+    if request is not None:  # not an event: a piece of a resync (core/lambda_code/resync.py)
+        return run_piece(config, record, request, deadline, send, _client_factory, _log)
     started = time.monotonic()
     line: dict[str, Any] = {
         "messageId": record.get("messageId"),

@@ -1,13 +1,14 @@
-"""Keep the template's inline Lambda code in step with forwarder.py + describers.py (this package).
+"""Keep the template's inline Lambda code in step with forwarder.py + the modules appended to it.
 
     python -m core.lambda_code --check   # exit 1 when the template's ZipFile differs
     python -m core.lambda_code --write   # write the code into the template
 
-The Lambda gets one file (index.py): forwarder.py with describers.py appended
-(its docstring and __future__ import dropped), so both the Lambda and `sync` run the one
-describers module. The template's copy has no docstrings, comments or blank lines
-(core/lambda_code/code_strip.py): the same statements in fewer bytes, so the template stays within
-CloudFormation's 51,200-byte TemplateBody limit with room to grow (TEMPLATE_BYTE_BUDGET).
+The Lambda gets one file (index.py): forwarder.py with describers.py, ingest_batches.py and
+resync.py appended (their docstrings and __future__ imports dropped), so the Lambda, `sync`
+and the resync run the one describers and batching code. The template's copy has no
+docstrings, comments or blank lines (code_strip.py): the same statements in fewer bytes, so
+the template stays within CloudFormation's 51,200-byte TemplateBody limit with room to grow
+(TEMPLATE_BYTE_BUDGET).
 
 Also loads the YAML template with CloudFormation's short tags (!Ref, !GetAtt, ...) for tests
 and tools that inspect it.
@@ -26,8 +27,10 @@ from core.resources import template_path
 
 FORWARDER_PATH = Path(__file__).resolve().parent / "forwarder.py"
 DESCRIBERS_PATH = Path(__file__).resolve().parent / "describers.py"
+APPENDED_PATHS = (DESCRIBERS_PATH, DESCRIBERS_PATH.with_name("ingest_batches.py"),
+                  DESCRIBERS_PATH.with_name("resync.py"))
 _ZIPFILE_KEY = "ZipFile: |"
-_APPENDED = "\n\n# ---- core/lambda_code/describers.py (appended by core.lambda_code.inlining) ----\n"
+_APPENDED = "\n\n# ---- core/lambda_code/{} (appended by core.lambda_code.inlining) ----\n"
 TEMPLATE_BYTE_BUDGET = 48_000  # every option on; CloudFormation's limit is 51,200
 
 
@@ -41,10 +44,11 @@ def _module_body(source: str) -> str:
 
 
 def readable_code() -> str:
-    """The Lambda's code as the repo keeps it: forwarder.py, then describers.py."""
-    forwarder = FORWARDER_PATH.read_text(encoding="utf-8")
-    describers = _module_body(DESCRIBERS_PATH.read_text(encoding="utf-8"))
-    return forwarder.rstrip("\n") + "\n" + _APPENDED + describers
+    """The Lambda's code as the repo keeps it: forwarder.py, then APPENDED_PATHS in order."""
+    code = FORWARDER_PATH.read_text(encoding="utf-8").rstrip("\n") + "\n"
+    for path in APPENDED_PATHS:
+        code += _APPENDED.format(path.name) + _module_body(path.read_text(encoding="utf-8"))
+    return code
 
 
 def forwarder_code() -> str:

@@ -25,6 +25,7 @@ from core.config.credentials import PortCredentials, require_credentials
 from core.config.settings import InstallSettings
 from core.errors import WizardError
 from core.operations.install_plan import InstallPlan, InstallPlanner
+from core.operations.resync_start import ResyncStarted, first_resync, stackset_resync_notice
 from core.operations.secret_rotation import RotationWindow
 from core.polling import Polling
 from core.port.client import PortClient
@@ -52,6 +53,7 @@ class InstallResult:
     stackset: StackSetSettled | None = None  # a StackSet install (--stackset)
     deploy_command: str = ""
     webhook_env_file: Path | None = None
+    resync: ResyncStarted | None = None  # the first resync, started after the deploy
 
     @property
     def changed(self) -> bool:
@@ -138,6 +140,7 @@ class Installer:
                                               parameters, self.report,
                                               self.polling.replace(timeout=STACKSET_POLLING.timeout))
             self.completed.append(f"StackSet {stackset_config.name}: {result.stackset.change}")
+            stackset_resync_notice(self.settings, self.report)
             window.closed()
             return result
         deployer = StackDeployer(cloudformation, self.report, self.polling)
@@ -145,6 +148,7 @@ class Installer:
             result.stack = deployer.deploy(self.settings.stack_name, template_path().read_text(), parameters)
         self.completed.append(f"stack {self.settings.stack_name}: {result.stack.status}")
         window.closed()
+        result.resync = first_resync(self.settings, self.report)
         return result
 
     def _stored_webhook(self, required: bool) -> StoredWebhook | None:

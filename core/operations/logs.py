@@ -69,8 +69,10 @@ def format_record(timestamp_ms: int, message: str) -> tuple[str, str]:
     data = _json_object(raw)
     if data is not None and isinstance(data.get("message"), str):  # Lambda's JSON log format
         inner = _json_object(data["message"])
-        if inner is not None and "messageId" in inner:
+        if inner is not None and ("messageId" in inner or "resync" in inner):
             data = inner
+    if data is not None and "resync" in data and "messageId" not in data:  # core/lambda_code/resync.py
+        return f"{stamp}  {_resync_fields(data)}", "failed" if data.get("result") == "failed" else "ok"
     if data is not None and "messageId" in data and "result" in data:
         return f"{stamp}  {_forwarder_fields(data)}", ("ok" if data["result"] == "forwarded" else "failed")
     if data is not None and str(data.get("type", "")).startswith("platform."):
@@ -107,6 +109,25 @@ def _forwarder_fields(data: dict[str, Any]) -> str:
         parts.append(f"error={data['error']}")
     if data.get("trimmed"):
         parts.append(f"trimmed={','.join(map(str, data['trimmed']))}")
+    return " ".join(parts)
+
+
+def _resync_fields(data: dict[str, Any]) -> str:
+    if data.get("summary"):
+        counts = ", ".join(f"{kind} {count}" for kind, count in (data.get("counts") or {}).items())
+        errors = data.get("errors") or []
+        return (f"{'RESYNCED':<9} run={data['resync']} resources={data.get('resources')} "
+                f"requests={data.get('requests')} pieces={data.get('pieces')} "
+                f"seconds={data.get('seconds')} errors={len(errors)}" + (f" ({counts})" if counts else "")
+                + "".join(f" error={error}" for error in errors[-3:]))
+    outcome = "RESYNC" if data.get("result") != "failed" else "RESYNC-FAILED"
+    parts = [f"{outcome:<9}", f"run={data['resync']}", f"piece={data.get('piece')}",
+             f"kind={data.get('kind')}", f"listed={data.get('listed', '-')}",
+             f"sent={data.get('sent', '-')}", f"requests={data.get('requests', '-')}"]
+    if data.get("latencyMs") is not None:
+        parts.append(f"latency={data['latencyMs']}ms")
+    if data.get("error"):
+        parts.append(f"error={data['error']}")
     return " ".join(parts)
 
 

@@ -46,13 +46,17 @@ class CheckResult:
     detail: str = ""
     fix: str = ""
     skipped: bool = False  # not checked (e.g. no Port credentials): neither passed nor failed
+    data: dict[str, Any] = field(default_factory=dict)  # figures for --json (e.g. the last resync)
 
     @property
     def label(self) -> str:
         return "skip" if self.skipped else "ok" if self.ok else "FAIL"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        found = asdict(self)
+        if not found["data"]:
+            del found["data"]
+        return found
 
 
 def skipped(name: str, reason: str) -> CheckResult:
@@ -108,6 +112,8 @@ class Installation:
     alarms: dict[str, str] = field(default_factory=dict)  # label -> alarm name
     event_sources: tuple[str, ...] = ()
     sources_origin: str = "settings"  # "stack" when read from the stack's parameter
+    resync_schedule: str = ""  # the stack's ResyncSchedule parameter (else the settings')
+    stack_created: float | None = None  # epoch seconds of the stack's last create/update
     outputs: dict[str, str] = field(default_factory=dict)
 
     function_exists: bool = False
@@ -139,6 +145,9 @@ def locate_installation(aws: AwsClients, settings: InstallSettings) -> Installat
         found.stack_status_reason = stack.get("StackStatusReason", "")
         found.outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
         parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+        changed = stack.get("LastUpdatedTime") or stack.get("CreationTime")
+        found.stack_created = changed.timestamp() if hasattr(changed, "timestamp") else None
+    found.resync_schedule = parameters.get("ResyncSchedule") or settings.resync_schedule
     outputs = found.outputs
     found.queue_name = parameters.get("QueueName") or settings.queue_name
     found.function_name = (outputs.get("FunctionName") or parameters.get("LambdaFunctionName")
@@ -196,9 +205,9 @@ def _rule_for_queue(events: Any, queue_arn: str) -> str:
     if not queue_arn:
         return ""
     names = events.list_rule_names_by_target(TargetArn=queue_arn).get("RuleNames", [])
-    if not names:
-        return ""
-    return events.describe_rule(Name=names[0])["Arn"]
+    rules = [events.describe_rule(Name=name) for name in names]
+    rules.sort(key=lambda rule: bool(rule.get("ScheduleExpression")))  # the resync schedule last
+    return rules[0]["Arn"] if rules else ""
 
 
 # -- the checks ----------------------------------------------------------------------------
@@ -286,6 +295,7 @@ class AwsChecks:
             ("Lambda error lines", self.function_error_lines),
             ("Alarms", self.alarms),
             ("Webhook secret", self.webhook_secret),
+            ("Last resync", self.resync),
         ]
 
     def alarms(self) -> CheckResult:
@@ -524,6 +534,16 @@ class AwsChecks:
         return CheckResult("Lambda error lines", False, f"{len(errors)} in the last hour",
                            "last: " + " | ".join(line.text for line in last),
                            "port-aws-wizard logs --since 1h --filter failed")
+
+    def resync(self) -> CheckResult:
+        from core.operations.resync_status import resync_figures
+
+        found = self.found
+        age = self.now() - found.stack_created if found.stack_created else None
+        figures = resync_figures(self.aws("logs"), self.aws("events"), found.log_group, found.queue_arn,
+                                 found.resync_schedule, age, self._region, self.now)
+        return CheckResult("Last resync", figures.ok, figures.figure, figures.detail, figures.fix,
+                           data=figures.data)
 
     def _sums(self, namespace: str, dimension: str, value: str, metrics: tuple[str, ...]
               ) -> dict[str, float]:

@@ -17,13 +17,12 @@ the console command is wizard/cli/sync.py.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,12 +34,11 @@ from core.config.credentials import PortCredentials, require_credentials
 from core.config.settings import InstallSettings
 from core.errors import InputError
 from core.lambda_code import describers, forwarder
+from core.lambda_code.ingest_batches import batch_body, batches, encode_items, kinds_for
 from core.port.client import PortClient
 from core.port.resources import webhook_mappings
 from core.port.setup import ingest_base_url
 
-MAX_BATCH_ITEMS = 500  # Port's itemsToParse limit
-MAX_BATCH_BYTES = forwarder.MAX_BODY_BYTES - 4096  # room for the batch's own metadata
 SEND_BUDGET_SECONDS = 120.0
 SYNC_SOURCE = "port-aws-wizard.sync"
 
@@ -106,10 +104,6 @@ def resolve_webhook(client: PortClient | None, settings: InstallSettings,
     return WebhookTarget(str(url), secret, str(security.get("signatureHeaderName") or SIGNATURE_HEADER))
 
 
-def _encode(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 def blueprints_by_kind() -> dict[str, str]:
     """Resource kind -> blueprint, read from the mappings that delete gone documents."""
     found: dict[str, str] = {}
@@ -118,27 +112,6 @@ def blueprints_by_kind() -> dict[str, str]:
         if match and mapping["operation"] == "delete":
             found[match.group(1)] = mapping["blueprint"]
     return found
-
-
-def kinds_for(sources: Iterable[str]) -> list[str]:
-    """The account, then the kinds of the chosen event sources."""
-    chosen = set(sources)
-    return [k.name for k in describers.KINDS.values() if k.source is None or k.source in chosen]
-
-
-def batches(items: list[bytes], max_bytes: int = MAX_BATCH_BYTES,
-            max_items: int = MAX_BATCH_ITEMS) -> Iterator[list[bytes]]:
-    """Encoded items grouped so each batch stays within the byte and item limits."""
-    batch: list[bytes] = []
-    size = 0
-    for item in items:
-        if batch and (size + len(item) + 1 > max_bytes or len(batch) >= max_items):
-            yield batch
-            batch, size = [], 0
-        batch.append(item)
-        size += len(item) + 1
-    if batch:
-        yield batch
 
 
 class _Clients:
@@ -249,15 +222,8 @@ class Syncer:
 
     def _send(self, kind: str, region: str, items: list[dict], unit: tuple[int, int]) -> int:
         """POST the items in batches; the number of items Port accepted."""
-        encoded = []
-        for item in items:
-            data = _encode(item)
-            if len(data) > MAX_BATCH_BYTES:
-                ident = item["resource"]["Properties"].get(describers.KINDS[kind].id_key)
-                self.result.errors.append(f"{kind} {ident} is {len(data)} bytes, over Port's "
-                                          "ingest limit; skipped")  # never the document itself
-            else:
-                encoded.append(data)
+        encoded, skipped = encode_items(items)
+        self.result.errors += skipped
         groups = list(batches(encoded))
         bodies = [self._body(region, group) for group in groups]
         accepted = 0
@@ -278,9 +244,8 @@ class Syncer:
 
     def _body(self, region: str, group: list[bytes]) -> bytes:
         self._batch_number += 1
-        meta = {"eventId": f"sync-{self._run_id}-{self._batch_number}", "source": SYNC_SOURCE,
-                "account": self.account, "region": region}
-        return b'{"metadata":' + _encode(meta) + b',"items":[' + b",".join(group) + b"]}"
+        return batch_body(f"sync-{self._run_id}-{self._batch_number}", SYNC_SOURCE, self.account,
+                          region, group)
 
     def _post(self, body: bytes) -> dict:
         return forwarder.send(self._config, body, SEND_BUDGET_SECONDS)

@@ -28,6 +28,9 @@ class CounterSnapshot:
     entity_changes: int = 0  # entities created/updated/deleted by ingest
     rejected: int = 0  # events every mapping filter rejected (on purpose)
     ingest_refused: int = 0  # ingest requests Port answered with an error (the forwarder retried them)
+    resync_pieces: int = 0  # resync pieces the forwarder finished, apart from events
+    resync_failed: int = 0  # resync pieces that failed (back to the queue)
+    resync_changes: int = 0  # entities created/updated by resyncs
     seconds: dict[str, float] = field(default_factory=dict)  # time spent per hop
 
     def rows(self) -> list[tuple[str, int]]:
@@ -45,6 +48,9 @@ class CounterSnapshot:
             ("ingest requests Port refused (retried)", self.ingest_refused),
             ("entity changes in Port", self.entity_changes),
             ("rejected by mapping filters", self.rejected),
+            ("resync pieces done", self.resync_pieces),
+            ("resync pieces failed (back to the queue)", self.resync_failed),
+            ("entity changes by resyncs", self.resync_changes),
         ]
 
 
@@ -69,7 +75,8 @@ class HopCounters:
             return self._counts[name]
 
     def snapshot(self, *, queued: int = 0, in_flight: int = 0, dead_lettered: int = 0,
-                 entity_changes: int = 0, rejected: int = 0, ingest_refused: int = 0) -> CounterSnapshot:
+                 entity_changes: int = 0, rejected: int = 0, ingest_refused: int = 0,
+                 resync_changes: int = 0) -> CounterSnapshot:
         with self._lock:
             counts, seconds = dict(self._counts), dict(self._seconds)
         return CounterSnapshot(
@@ -78,4 +85,5 @@ class HopCounters:
             invocations=counts.get("invocations", 0), forwarded=counts.get("forwarded", 0),
             failed=counts.get("failed", 0), dead_lettered=dead_lettered,
             entity_changes=entity_changes, rejected=rejected, ingest_refused=ingest_refused,
-            seconds=seconds)
+            resync_pieces=counts.get("resync_pieces", 0), resync_failed=counts.get("resync_failed", 0),
+            resync_changes=resync_changes, seconds=seconds)

@@ -68,6 +68,7 @@ class SandboxOptions:
     batching_window: int | None = None  # None: the deployed mapping's window
     ship_logs: bool = True  # the forwarder's log lines go to CloudWatch Logs (moto)
     quiet: bool = True  # silence moto's request log and warnings
+    seed: bool = True  # create a few resources before the install (core/sandbox/seed.py)
 
 
 def _free_account() -> str:
@@ -92,6 +93,7 @@ class SandboxEnvironment:
         self.settings: InstallSettings | None = None
         self.environ: dict[str, str] = {}
         self.flow: SandboxFlow | None = None
+        self.seeded: list[str] = []  # what was in AWS before the install
 
     # ---- lifecycle ----------------------------------------------------------------------
     def start(self) -> SandboxEnvironment:
@@ -112,6 +114,10 @@ class SandboxEnvironment:
             self.port_base_url = self.emulator.start()
             self.settings = self._build_settings()
             self._set_environment()
+            if self.options.seed:
+                from core.sandbox.seed import seed_resources
+
+                self.seeded = seed_resources(self.aws_client, self.account)
         except BaseException:
             self.stop()
             raise
@@ -172,6 +178,10 @@ class SandboxEnvironment:
 
     def fail_ingest_for(self, seconds: float, ratio: float = 1.0, status: int = 503) -> None:
         self._require_flow().fail_ingest_for(seconds, ratio, status)
+
+    def resync_now(self) -> None:
+        """Start a resync, as the schedule (and the install) does: a request on the queue."""
+        self._require_flow().resync_now()
 
     def _require_flow(self) -> SandboxFlow:
         if self.flow is None:

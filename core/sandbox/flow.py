@@ -20,10 +20,13 @@ from typing import Any
 
 from core.aws.webhook_secret import SECRET_OUTPUT, read_secret
 from core.config.settings import InstallSettings
+from core.operations.resync_start import start_resync
+from core.operations.resync_status import ResyncLog, read_resync_log
 from core.sandbox import moto_fidelity
 from core.sandbox.counters import CounterSnapshot, HopCounters
 from core.sandbox.events import EventPlan, PlannedEvent
 from core.sandbox.runner import QueueRunner, RunnerOptions, discover
+from core.sandbox.schedule import fire_schedule
 
 PENDING, CHANGED, REJECTED, DEAD_LETTERED, NO_EFFECT = (
     "pending", "entity change", "rejected by filters", "dead-lettered", "no effect")
@@ -136,6 +139,18 @@ class SandboxFlow:
                     self._held = [event for event in self._held if event not in ready]
                 self._put(ready)
 
+    # ---- resync -------------------------------------------------------------------------
+    def resync_now(self) -> None:
+        """Fire the schedule rule (its Input on the queue); with the schedule off, the
+        install's request (core/operations/resync_start.py)."""
+        if not fire_schedule(self._events_client, self._sqs, self.deployment.queue_arn):
+            start_resync(self.settings, trigger="sandbox")
+
+    def resync_log(self) -> ResyncLog:
+        """The last finished resync, from the forwarder's log group (as `status` reads it)."""
+        return read_resync_log(self._env.aws_client("logs"), self.deployment.log_group,
+                               self.settings.resync_schedule)
+
     # ---- faults -------------------------------------------------------------------------
     def ingest_path_regex(self) -> str:
         key = self._webhook_url.rstrip("/").rsplit("/", 1)[-1]
@@ -186,7 +201,9 @@ class SandboxFlow:
             queued=depth[0], in_flight=depth[1], dead_lettered=dlq[0] + dlq[1],
             entity_changes=sum(outcome.changes for outcome in outcomes),
             rejected=sum(1 for outcome in outcomes if outcome.state == REJECTED),
-            ingest_refused=self._ingest_refused())
+            ingest_refused=self._ingest_refused(),
+            resync_changes=sum(1 for change in self._env.emulator.changes if change.source == "ingest"
+                               and (change.request_id or "").startswith("resync-")))
 
     def _ingest_refused(self) -> int:
         ingest = re.compile(self.ingest_path_regex())

@@ -29,12 +29,16 @@ differs from AWS in ways a user would see (../shared/notes/moto.md); here we fix
    time.time() and the retention check reads the queue's setting directly. EventBridge
    parsed its 8 input-template JSONPaths with a fresh yacc parser per event delivered;
    they are parsed once.
+8. A rule with a ScheduleExpression matches no event, as in AWS: moto treats its missing
+   EventPattern as "match everything" and delivers every put_events event to it (ignoring
+   the target's constant Input), so the resync schedule would double every event. moto
+   never fires a schedule; the sandbox's "Resync now" puts the rule's Input on its target.
 
 8. CloudFormation models moto lacks (it skips these resource types silently):
    ``AWS::SecretsManager::Secret`` (create, update, delete; Ref is the ARN; the value from
    SecretString) and ``AWS::CloudWatch::Alarm`` (Ref is the name). ``register_models()``
    adds them for good: it is not undone by ``restore()`` (a model where moto had none changes
-   nothing else), and the tests' moto server registers them too (tests/aws_fixtures.py).
+   nothing else), and the tests' moto server registers them too (tests/support/moto_server.py).
 
 Apply with ``apply()`` / ``restore()`` (reference counted) or ``with extended(...)``; only
 the sandbox and the tests that ask for it do. The version is pinned: these patches reach
@@ -71,6 +75,7 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
 from moto.cloudformation import parsing  # noqa: E402
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event, Stack  # noqa: E402
 from moto.cloudformation.parsing import OutputMap, ResourceMap  # noqa: E402
+from moto.events.models import Rule  # noqa: E402
 from moto.events.utils import EventTemplateParser  # noqa: E402
 from moto.sqs.models import Message, SQSBackend, sqs_backends  # noqa: E402
 
@@ -127,6 +132,7 @@ def apply(resource_delay: float = 0.0) -> None:
         _patch(LambdaFunction, "update_from_cloudformation_json", classmethod(_update_function))
         _patch(EventTemplateParser, "DEFAULT_EVENT_INPUT_TEMPLATE", _with_account(
             EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE))
+        _patch(Rule, "send_to_targets", _send_to_targets)
 
 
 def restore() -> None:
@@ -473,3 +479,10 @@ def register_models() -> None:
 def _within_retention(self: SQSBackend, queue_name: str, message: Message) -> bool:
     retention = int(self.get_queue(queue_name).message_retention_period)
     return retention + message.sent_timestamp / 1000 > time.time()
+
+
+# ---- 8. a schedule rule matches no event -----------------------------------------------
+def _send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
+    if self.scheduled_expression:
+        return
+    _original(Rule, "send_to_targets")(self, original_event, transform_input)

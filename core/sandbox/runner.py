@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.lambda_code.resync import RESYNC_KEY
 from core.sandbox.counters import HopCounters
 from core.sandbox.process_env import ProcessEnvironment
 
@@ -268,7 +269,8 @@ class QueueRunner:
         context = LambdaContext(deployment.function_name, deployment.function_arn, deployment.memory_mb,
                                 deployment.log_group, stream, self._timeout())
         self.counters.add("invocations")
-        self.counters.add("received", len(records))
+        resync = {record["messageId"] for record in records if RESYNC_KEY in record["body"]}
+        self.counters.add("received", len(records) - len(resync))  # events; resync pieces apart
         sink.write(f"START RequestId: {context.aws_request_id} Version: $LATEST\n")
         started = time.perf_counter()
         try:
@@ -286,8 +288,11 @@ class QueueRunner:
         sink.write(f"REPORT RequestId: {context.aws_request_id}\tDuration: {elapsed * 1000:.2f} ms\n")
         done = [record for record in records if record["messageId"] not in failed_ids]
         self._delete(sqs, done)
-        self.counters.add("forwarded", len(done))
-        self.counters.add("failed", len(records) - len(done))
+        pieces = sum(record["messageId"] in resync for record in done)
+        self.counters.add("resync_pieces", pieces)
+        self.counters.add("resync_failed", len(resync & failed_ids))
+        self.counters.add("forwarded", len(done) - pieces)
+        self.counters.add("failed", len(records) - len(done) - len(resync & failed_ids))
         self._note_dead_letter_bound([r for r in records if r["messageId"] in failed_ids])
 
     def _failed_ids(self, response: Any, records: list[dict[str, Any]]) -> set[str]:

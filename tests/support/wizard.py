@@ -18,9 +18,11 @@ from core.errors import PortAuthError, StackDeployError
 from core.operations.install import InstallFailed, InstallResult
 from core.operations.install_plan import InstallPlan
 from core.operations.logs import LogLine, format_record
+from core.operations.resync_start import ResyncStarted
 from core.port.setup import WebhookTarget
 from core.progress import (
     Change,
+    Notice,
     PlanItem,
     StackEventSeen,
     StackSettled,
@@ -189,7 +191,10 @@ class ScriptedBackend:
         report(StackEventSeen("e9", T0 + timedelta(seconds=40), stack, stack_type, "CREATE_COMPLETE"))
         settled = StackSettled(stack, "CREATE_COMPLETE", True)
         report(settled)
+        resync = ResyncStarted("https://sqs.us-east-1.amazonaws.com/123456789012/q", "m-1", 8, 2)
+        report(Notice("first resync started: Port should be complete within about 2 minutes"))
         return InstallResult(
+            resync=resync,
             items=[PlanItem("port", "blueprint", "awsAccount", Change.NO_CHANGE),
                    PlanItem("port", "blueprint", "ec2Instance", Change.UPDATE),
                    PlanItem("port", "integration", settings.integration_id, Change.CREATE,
@@ -243,6 +248,7 @@ class FakeSandbox:
         self.flow: Any = None
         self.sent: list[int] = []
         self.faults: list[tuple[float, float]] = []
+        self.resyncs = 0
         self.polls = 0
 
     def start_flow(self) -> Any:
@@ -257,7 +263,8 @@ class FakeSandbox:
     def counters(self) -> CounterSnapshot:
         self.polls += 1
         return CounterSnapshot(put=8, queued=1, in_flight=2, received=9, invocations=3, forwarded=5,
-                               failed=2, dead_lettered=0, entity_changes=6, rejected=1, ingest_refused=4)
+                               failed=2, dead_lettered=0, entity_changes=6, rejected=1, ingest_refused=4,
+                               resync_pieces=5, resync_failed=0, resync_changes=11)
 
     def entities(self) -> list[EntityRow]:
         return [EntityRow("awsAccount", self.account, self.account),
@@ -267,22 +274,5 @@ class FakeSandbox:
     def fail_ingest_for(self, seconds: float, ratio: float = 1.0, status: int = 503) -> None:
         self.faults.append((seconds, ratio))
 
-
-def test_deploy_rows_drop_a_reason_their_status_has_left_but_keep_a_failure() -> None:
-    from core.progress import StackEventSeen
-    from wizard.components.deploy import DeployScreen
-
-    screen = DeployScreen()
-
-    def seen(logical_id: str, status: str, reason: str = "") -> tuple[str, str]:
-        screen._stack_event(StackEventSeen(status, T0, logical_id, "AWS::SQS::Queue", status, reason))
-        row = screen.rows[logical_id]
-        return row.status, row.reason
-
-    assert seen("Queue", "CREATE_IN_PROGRESS", "Resource creation Initiated") == (
-        "CREATE_IN_PROGRESS", "Resource creation Initiated")
-    assert seen("Queue", "CREATE_COMPLETE") == ("CREATE_COMPLETE", "")
-    assert seen("Dlq", "CREATE_IN_PROGRESS", "Resource creation Initiated")[1]
-    assert seen("Dlq", "CREATE_FAILED", "Queue already exists") == ("CREATE_FAILED", "Queue already exists")
-    assert seen("Dlq", "DELETE_IN_PROGRESS") == ("DELETE_IN_PROGRESS", "Queue already exists")
-    assert seen("Dlq", "DELETE_COMPLETE") == ("DELETE_COMPLETE", "Queue already exists")
+    def resync_now(self) -> None:
+        self.resyncs += 1

@@ -17,6 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--since", default="10m",
                         help="how far back to start: 30s, 10m, 2h, 1d (default 10m)")
     parser.add_argument("--filter", metavar="TEXT", help="only records containing every term of TEXT")
+    parser.add_argument("--resync", action="store_true",
+                        help="only the resync's records (one per piece, one summary per run)")
     parser.add_argument("--raw", action="store_true", help="print the records as they are")
     return parser
 
@@ -51,12 +53,13 @@ def _logs(context: Context, args: argparse.Namespace, stop: threading.Event | No
         if args.follow:
             live = live_tail_client(aws.session, context.settings.aws_endpoint_url, CLIENT_CONFIG)
             arn = log_group_arn(logs, installation.log_group)
-        tail = LogTail(logs, installation.log_group, since, args.filter, live_client=live,
+        text = " ".join(term for term in ("resync" if args.resync else "", args.filter or "") if term)
+        tail = LogTail(logs, installation.log_group, since, text or None, live_client=live,
                        log_group_arn=arn)
         output = context.output
         if not output.quiet:  # about the records, not one of them: stderr, so stdout pipes cleanly
             output.write(f"{installation.log_group} (since {args.since}"
-                         + (f", filter {args.filter!r}" if args.filter else "") + ")", context.err)
+                         + (f", filter {text!r}" if text else "") + ")", context.err)
         lines = tail.follow(stop) if args.follow else iter(tail.history())
         shown_notices = 0
         for line in lines:

@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the plan; change nothing in Port or AWS")
     parser.add_argument("--no-enrich", dest="enrich_events", action="store_false", default=None,
                         help="forward events as they are; do not describe the resource they name")
+    parser.add_argument("--resync-schedule", metavar="EXPRESSION",
+                        help="how often the stack resends every resource to Port: an EventBridge "
+                             "rate(...) or cron(...) expression, or off (default: rate(6 hours))")
     parser.add_argument("--lambda-max-concurrency", metavar="N",
                         help="most function instances the queue feeds at once, 2-1000 (default: 5)")
     parser.add_argument("--alarm-email", metavar="ADDRESS",
@@ -81,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-INSTALL_FLAGS = (*SETTINGS_FLAGS, "port_only", "dry_run", "enrich_events", "lambda_max_concurrency",
+INSTALL_FLAGS = (*SETTINGS_FLAGS, "port_only", "dry_run", "enrich_events", "resync_schedule",
+                 "lambda_max_concurrency",
                  "alarm_email", "rotate_webhook_secret", *STACKSET_FLAGS)
 
 

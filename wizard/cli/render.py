@@ -140,6 +140,9 @@ def print_summary(result: InstallResult, dry_run: bool, out: TextIO | Output | N
             output.result(f"  . {shlex.quote(str(result.webhook_env_file))}   "
                           "# webhook URL and secret, owner-readable only")
         output.result(f"  {result.deploy_command}")
+    if result.resync:
+        output.result(f"First resync started: Port should have every existing resource "
+                      f"{result.resync.estimate}.")
     if result.stack and result.stack.outputs:
         output.result(join(("Stack outputs:", "heading")))
         for key, value in sorted(result.stack.outputs.items()):

@@ -91,6 +91,8 @@ def run_headless(answers: str | None, flags: dict[str, object], events: int | No
     try:
         output.progress(f"Sandbox: AWS is moto at {sandbox.aws_endpoint} (account {sandbox.account}), "
                         f"Port is the emulator at {sandbox.port_base_url}")
+        if sandbox.seeded:
+            output.progress(f"Already in AWS before the install: {'; '.join(sandbox.seeded)}")
         output.progress(join(("Installing:", "heading")))
         assert sandbox.settings is not None
         try:
@@ -109,7 +111,9 @@ def run_headless(answers: str | None, flags: dict[str, object], events: int | No
             output.progress(f"  the Port emulator fails {fail_ratio:.0%} of ingests for {fail_seconds:g}s")
         flow.send_events(count)
         settled = _follow(flow, timeout, output)
-        return _report(flow, settled, timeout, output)
+        resynced = _report_resync(flow, sandbox.settings.resync_schedule, output)
+        code = _report(flow, settled, timeout, output)
+        return code or (0 if resynced else EXIT_UNEXPECTED)
     finally:
         sandbox.stop()
 
@@ -133,7 +137,31 @@ def _follow(flow: SandboxFlow, timeout: float, output: Output) -> bool:
 
 def _compact(c: CounterSnapshot) -> str:
     return (f"put {c.put} | queued {c.queued} | in flight {c.in_flight} | forwarded {c.forwarded} | "
-            f"failed {c.failed} | DLQ {c.dead_lettered} | entity changes {c.entity_changes}")
+            f"failed {c.failed} | DLQ {c.dead_lettered} | entity changes {c.entity_changes} | "
+            f"resync pieces {c.resync_pieces}")
+
+
+def _report_resync(flow: SandboxFlow, schedule: str, output: Output, wait: float = 5.0) -> bool:
+    """The install's first resync: what it sent (False when it did not finish cleanly)."""
+    from core.config.resync_schedule import RESYNC_OFF
+
+    if schedule == RESYNC_OFF:
+        output.result("\nResync is off (--resync-schedule off): no first resync.")
+        return True
+    deadline = time.monotonic() + wait  # its summary line is shipped to the log just after
+    while (found := flow.resync_log()).last is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    last = found.last
+    if last is None:
+        output.result("\nFAILED: the install's first resync did not finish.")
+        return False
+    output.result(f"\nFirst resync (run {last.run}): {last.resources} existing resources sent to Port in "
+                  f"{last.pieces} pieces, {last.requests} ingest requests, {last.seconds:g}s; "
+                  f"then every {schedule.removeprefix('rate(').removesuffix(')')}.")
+    output.table(["kind", "resources"], [[kind, str(count)] for kind, count in last.counts.items()])
+    for error in last.errors:
+        output.problem(error)
+    return not last.errors
 
 
 def _report(flow: SandboxFlow, settled: bool, timeout: float, output: Output) -> int:

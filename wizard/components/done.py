@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
+from core.config.resync_schedule import RESYNC_OFF
 from core.config.url_checks import mask_url
 from core.progress import Change
 from wizard import messages
@@ -38,6 +39,24 @@ def port_lines(result: Any) -> list[str]:
         detail = f" ({item.detail})" if item.detail else ""
         lines.append(f"  • {item.kind} {item.name}: {_PAST[item.change]}{detail}")
     return [escape(line) for line in lines]
+
+
+def existing_resources(result: Any, schedule: str) -> str:
+    """When Port will have the resources that existed before the install."""
+    sync = "A sync sends them all now from here, through the same webhook."
+    if schedule == RESYNC_OFF:
+        return ("  Events bring changes from now on; resources that already exist reach Port when they "
+                f"next change (resync is off). {sync}")
+    resync = getattr(result, "resync", None)
+    if resync is not None:
+        return (f"  The first resync is running: Port should have every resource that already exists "
+                f"{resync.estimate}, then they are resent on the schedule {schedule} "
+                f"(`port-aws-wizard status` shows the last resync). {sync}")
+    if getattr(result, "stackset", None) is not None:
+        return (f"  Each StackSet instance resyncs on its schedule ({schedule}): Port has its "
+                f"resources one interval after it was created. {sync}")
+    return (f"  The first resync did not start (see the deploy log): existing resources arrive with "
+            f"the schedule ({schedule}). {sync}")
 
 
 class DoneScreen(StepScreen):
@@ -97,8 +116,7 @@ class DoneScreen(StepScreen):
                      f"  • queue {escape(state.queue_name)} → function {escape(state.lambda_function_name)}"
                      f" → webhook\n  • event sources: {escape(', '.join(state.event_sources))}")
         yield Static("Existing resources", classes="section")
-        yield Static("  Events bring changes from now on; resources that already exist reach Port when they "
-                     "next change. A sync sends them all now, through the same webhook.")
+        yield Static(escape(existing_resources(result, state.resync_schedule)), id="existing")
         with Horizontal(id="sync-row"):
             yield Button("Sync existing resources now", id="sync", compact=True)
             yield Static("", id="sync-status")

@@ -1,4 +1,4 @@
-"""Step 6: stack, queue and function names; batch size; request signing; concurrency; alarms."""
+"""Step 6: stack, queue and function names; batch size; signing; concurrency; alarms; the resync."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ class NamesScreen(StepScreen):
 
     DEFAULT_CSS = """
     NamesScreen Checkbox.-textual-compact:focus { border: none !important; }
-    NamesScreen #sign-help, NamesScreen #alarm-help { margin: 0 0 0 20; }
+    NamesScreen #sign-help, NamesScreen #alarm-help, NamesScreen #resync-help { margin: 0 0 0 20; }
     """
 
     def body(self) -> ComposeResult:
@@ -41,6 +41,11 @@ class NamesScreen(StepScreen):
                      "watch the dead-letter queue and the function's errors; an address is mailed "
                      "when one fires (it confirms the subscription first).",
                      classes="hint", id="alarm-help")
+        yield form_row("Resync schedule", Input(state.resync_schedule, compact=True, id="resync-schedule",
+                                                placeholder="rate(6 hours)"))
+        yield Static("The stack resends every resource to Port on this EventBridge schedule (rate(...) or "
+                     "cron(...)), and once right after the deploy; off turns it off.",
+                     classes="hint", id="resync-help")
 
     def collect(self) -> list[str]:
         state = self.state
@@ -49,6 +54,7 @@ class NamesScreen(StepScreen):
         state.lambda_function_name = self.query_one("#function-name", Input).value.strip()
         state.sign_requests = self.query_one("#sign", Checkbox).value
         state.alarm_email = self.query_one("#alarm-email", Input).value.strip()
+        state.resync_schedule = self.query_one("#resync-schedule", Input).value.strip()
         problems = []
         for widget_id, name, label in (("batch-size", "batch_size", "batch size"),
                                        ("batch-window", "batching_window_seconds", "batch window"),

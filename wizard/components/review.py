@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from core.config.credentials import PortCredentials
+from core.config.resync_schedule import RESYNC_OFF
 from core.progress import Change
 from wizard import messages
 from wizard.backend import explain
@@ -62,6 +63,15 @@ def change_summary(review: InstallPlan) -> str:
     counts = Counter(item.change for item in review.resources)
     return (f"{counts[Change.CREATE]} to add · {counts[Change.UPDATE]} to modify · "
             f"{counts[Change.REPLACE]} to replace · {counts[Change.DELETE]} to remove")
+
+
+def resync_note(schedule: str, stackset: bool) -> str:
+    """What the stack's resync will do, in the words of the review."""
+    if schedule == RESYNC_OFF:
+        return "resync off: resources that already exist reach Port when they change (or with a sync)"
+    first = "each instance's first one a schedule interval after it is created" if stackset else \
+        "and once right after the deploy, so resources that already exist arrive without a sync"
+    return f"resync: the stack resends every resource to Port on the schedule {schedule}, {first}"
 
 
 class ReviewScreen(StepScreen):
@@ -143,7 +153,8 @@ class ReviewScreen(StepScreen):
             self.query_one("#stack-summary", Static).update(f"{what} up to date: no resource changes")
         self.query_one("#guards", Static).update(escape(guards_line(state.alarm_email,
                                                                     state.lambda_max_concurrency)))
-        self.query_one("#notes", Static).update("\n".join(f"• {escape(note)}" for note in review.notes))
+        notes = [resync_note(state.resync_schedule, state.stackset), *review.notes]
+        self.query_one("#notes", Static).update("\n".join(f"• {escape(note)}" for note in notes))
         self.set_next_enabled(True)
 
     def collect(self) -> list[str]:

@@ -4,8 +4,10 @@ Everything it shows comes from `core.sandbox.environment.SandboxEnvironment`: th
 flow starts (and one round of sample events goes out) when the panel first opens; a timer
 then reads the counters and entities in a thread worker every POLL_SECONDS. The timer
 pauses while another screen covers the panel and stops, with its workers, when the panel
-goes away. Buttons (and keys) send more events or make the Port emulator fail a share of
-ingest requests for a while: failed records go back to the queue and arrive later.
+goes away. Buttons (and keys) send more events, make the Port emulator fail a share of
+ingest requests for a while (failed records go back to the queue and arrive later), or fire
+the stack's resync schedule ("Resync now": every resource in moto is resent to Port, in
+pieces, through the same queue and forwarder).
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ def counters_table(counters: Any) -> Table:
     table.add_row("Port", join(figure(c.entity_changes, "entity changes"),
                                figure(c.rejected, "filtered out"),
                                figure(c.ingest_refused, "ingests refused, retried")))
+    table.add_row("Resync", join(figure(c.resync_pieces, "pieces done"),
+                                 figure(c.resync_failed, "failed (retried)", bad=True),
+                                 figure(c.resync_changes, "entity changes")))
     return table
 
 
@@ -62,6 +67,7 @@ class SandboxScreen(Screen):
     BINDINGS = [
         Binding("ctrl+e", "send", "Send events", priority=True),
         Binding("ctrl+f", "fail", "Fail ingest", priority=True),
+        Binding("ctrl+r", "resync", "Resync now", priority=True),
         Binding("escape", "close", "Back"),
         Binding("ctrl+q", "app.quit", "Quit", priority=True),
     ]
@@ -86,6 +92,7 @@ class SandboxScreen(Screen):
         self.round_size = 0
         self.started = False
         self.sent = 0
+        self.resyncs = 0  # "Resync now" presses
         self.counters: Any = None
         self.entity_keys: list[str] = []
         self.fault_until: float | None = None
@@ -114,6 +121,7 @@ class SandboxScreen(Screen):
             yield Button("Send events", id="send", variant="primary", compact=True, disabled=True)
             yield Button(f"Fail ingest {self.fail_seconds:g} s at {self.fail_ratio:.0%}", id="fail",
                          compact=True, disabled=True)
+            yield Button("Resync now", id="resync", compact=True, disabled=True)
             yield Static("", id="sb-spacer")
             yield Button("Back", id="close", compact=True)
         yield Footer()
@@ -178,6 +186,15 @@ class SandboxScreen(Screen):
         self.post_message(messages.SandboxActed(sent=sent))
 
     @work(thread=True, group="sandbox-act")
+    def resync(self) -> None:
+        try:
+            self.sandbox.resync_now()
+        except Exception as error:  # noqa: BLE001
+            self.post_message(messages.SandboxActed(error=explain(error)))
+            return
+        self.post_message(messages.SandboxActed(resynced=True))
+
+    @work(thread=True, group="sandbox-act")
     def fail(self, seconds: float, ratio: float) -> None:
         try:
             self.sandbox.fail_ingest_for(seconds, ratio)
@@ -199,6 +216,7 @@ class SandboxScreen(Screen):
         send.label = f"Send {self.round_size} events"
         send.disabled = False
         self.query_one("#fail", Button).disabled = False
+        self.query_one("#resync", Button).disabled = False
         self.refresh_bindings()
         self._render_status()
         self._poll()
@@ -218,6 +236,7 @@ class SandboxScreen(Screen):
             self.query_one("#sb-status", Static).update(status_text("bad", message.error))
             return
         self.sent += message.sent
+        self.resyncs += message.resynced
         if message.fault_seconds:
             self.fault_until = self.clock() + message.fault_seconds
         self._render_status()
@@ -225,8 +244,10 @@ class SandboxScreen(Screen):
 
     # -- drawing -----------------------------------------------------------------------
     def _render_status(self) -> None:
+        resyncs = f"; resync requested {self.resyncs}×" if self.resyncs else ""
         self.query_one("#sb-status", Static).update(status_text(
-            "ok", f"events flow: EventBridge → SQS → forwarder → Port; {self.sent} sample events sent"))
+            "ok", f"events flow: EventBridge → SQS → forwarder → Port; {self.sent} sample events sent"
+                  f"{resyncs}"))
 
     def _render_fault(self) -> None:
         widget = self.query_one("#sb-fault", Static)
@@ -255,7 +276,7 @@ class SandboxScreen(Screen):
 
     # -- actions -----------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("send", "fail"):
+        if action in ("send", "fail", "resync"):
             return True if self.started else None  # shown greyed out until the flow runs
         return True
 
@@ -267,10 +288,15 @@ class SandboxScreen(Screen):
         if self.started:
             self.fail(self.fail_seconds, self.fail_ratio)
 
+    def action_resync(self) -> None:
+        if self.started:
+            self.resync()
+
     def action_close(self) -> None:
         self.app.pop_screen()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        actions = {"send": self.action_send, "fail": self.action_fail, "close": self.action_close}
+        actions = {"send": self.action_send, "fail": self.action_fail, "resync": self.action_resync,
+                   "close": self.action_close}
         actions[event.button.id or "close"]()
