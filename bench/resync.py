@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.config.settings import InstallSettings  # noqa: E402
 from core.operations.install import Installer  # noqa: E402
 from core.operations.sync import run_sync  # noqa: E402
+from core.polling import Polling  # noqa: E402
 from core.sandbox.environment import SandboxEnvironment, SandboxOptions  # noqa: E402
 
 DURATION = re.compile(r"^REPORT RequestId: \S+\s+Duration: ([\d.]+) ms")
@@ -70,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         seeded = populate(sandbox, args.instances, args.per_reservation, args.buckets)
         print(f"moto: {args.instances} EC2 instances ({args.per_reservation} per reservation) and "
               f"{args.buckets} buckets created in {seeded:.1f}s")
-        Installer(sandbox.settings, sandbox.credentials, lambda _event: None, poll_seconds=0.05).run()
+        Installer(sandbox.settings, sandbox.credentials, lambda _event: None,
+                  polling=Polling(interval=0.05)).run()
         before = len(sandbox.emulator.requests)
         started = time.monotonic()
         flow = sandbox.start_flow()

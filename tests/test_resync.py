@@ -22,6 +22,7 @@ from core.config.resync_schedule import schedule_problem
 from core.lambda_code.resync import resync_message
 from core.operations.install import Installer
 from core.operations.resync_status import ResyncRun, schedule_rule
+from core.polling import Polling
 from core.port.client import PortClient
 from core.sandbox import flow as sandbox_flow
 from core.sandbox.environment import SandboxEnvironment, SandboxOptions
@@ -38,7 +39,8 @@ SOURCES = {"event_sources": "aws.ec2,aws.s3,aws.sqs,aws.ecs"}
 
 def install(sandbox: SandboxEnvironment) -> None:
     assert sandbox.settings is not None
-    Installer(sandbox.settings, sandbox.credentials, lambda _event: None, poll_seconds=0.02).run()
+    Installer(sandbox.settings, sandbox.credentials, lambda _event: None,
+              polling=Polling(interval=0.02)).run()
 
 
 def wait_for_run(sandbox: SandboxEnvironment, other_than: str = "", timeout: float = 30) -> ResyncRun:

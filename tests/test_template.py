@@ -78,15 +78,14 @@ def test_the_templates_code_is_the_repos_code_without_docstrings_and_comments() 
 
 def test_a_body_that_was_only_a_docstring_keeps_a_statement() -> None:
     source = 'class Rejected(ValueError):\n    """Why."""\n\n\nx = "#"  # a comment\n'
-    assert stripped(source) == 'class Rejected(ValueError):\n  pass\nx = "#"\n'
+    assert stripped(source) == 'class Rejected(ValueError):\n pass\nx = "#"\n'
     assert same_code(source, stripped(source))
 
 
-def test_blocks_take_two_spaces_and_continuation_lines_keep_their_alignment() -> None:
+def test_blocks_take_one_space_statements_one_line_and_strings_stay_as_written() -> None:
     source = ('def f(a,\n      b):\n    if a:\n        return {"k": a,\n                "v": """x\n'
               '    y"""}\n    return b\n')
-    assert stripped(source) == ('def f(a,\n      b):\n  if a:\n    return {"k": a,\n            "v": """x\n'
-                                '    y"""}\n  return b\n')
+    assert stripped(source) == 'def f(a, b):\n if a:\n  return {"k": a, "v": """x\n    y"""}\n return b\n'
     assert same_code(source, stripped(source))
 
 
@@ -205,6 +204,8 @@ _LIMIT_CASES: list[tuple[str, dict[str, Any]]] = [
     ("LambdaMaxConcurrency", {"lambda_max_concurrency": 1001}),
     ("AlarmEmail", {"alarm_email": ""}), ("AlarmEmail", {"alarm_email": "ops@example.com"}),
     ("AlarmEmail", {"alarm_email": "ops at example.com"}), ("AlarmEmail", {"alarm_email": "ops@example"}),
+    ("ResyncSchedule", {"resync_schedule": "rate(6 hours)"}), ("ResyncSchedule", {"resync_schedule": "off"}),
+    ("ResyncSchedule", {"resync_schedule": "cron(0 3 * * ? *)"}),
 ]
 
 
@@ -554,3 +555,11 @@ def test_the_role_may_describe_only_the_chosen_sources(sources: str, enrich: str
     created = {name for name, policy in of_type("AWS::IAM::Policy").items()
                if evaluate(TEMPLATE["Conditions"][policy["Condition"]], parameters)}
     assert created == policies
+
+
+def test_the_templates_copy_puts_each_statement_on_one_line_without_signature_annotations() -> None:
+    source = ('def send(url: str,\n         body: bytes = b"",\n         retries: int = 3) -> int:\n'
+              '    total = (1 +\n             2)\n    return total\n')
+    assert stripped(source) == 'def send(url, body=b"", retries=3):\n total = (1 + 2)\n return total\n'
+    assert same_code(source, stripped(source))
+    assert not same_code(source, stripped(source).replace("retries=3", "retries=4"))
