@@ -12,7 +12,7 @@ import pytest
 from core.config.credentials import PortCredentials
 from core.config.settings import InstallSettings
 from core.emulator import PortEmulator
-from core.operations.status import CheckResult
+from core.operations.check_result import CheckResult
 from core.port.client import PortClient
 from core.progress import Change, Notice, PlanItem, StackEventSeen, StackSettled, StepFinished
 from tests.support.port import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET

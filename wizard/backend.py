@@ -154,16 +154,10 @@ class Backend:
             return None
 
     def _client(self, settings: InstallSettings, service: str, retries: int | None = None) -> Any:
-        from botocore.config import Config
+        from core.aws.clients import AwsClients, attempts
 
-        from core.aws.clients import CLIENT_CONFIG, make_session
-
-        settings = self.settings(settings)
-        session = make_session(settings)
-        config = CLIENT_CONFIG
-        if retries is not None:
-            config = CLIENT_CONFIG.merge(Config(retries={"mode": "standard", "max_attempts": retries}))
-        return session.client(service, endpoint_url=settings.aws_endpoint_url or None, config=config)
+        config = attempts(retries) if retries is not None else None
+        return AwsClients(self.settings(settings))(service, config)
 
     def check_aws(self, settings: InstallSettings) -> AwsIdentity:
         """sts get-caller-identity, then an IAM policy simulation of what the install needs."""

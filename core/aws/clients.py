@@ -6,7 +6,8 @@ AWS_ENDPOINT_URL...), so the same command runs against AWS or a local endpoint.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -42,8 +43,17 @@ def make_session(settings: InstallSettings) -> boto3.Session:
     return session
 
 
-def make_client(session: boto3.Session, service: str, settings: InstallSettings) -> Any:
-    return session.client(service, endpoint_url=settings.aws_endpoint_url or None, config=CLIENT_CONFIG)
+def make_client(session: boto3.Session, service: str, settings: InstallSettings,
+                config: Config | None = None, region: str | None = None) -> Any:
+    """The one way a boto3 client is made: the settings' endpoint, CLIENT_CONFIG (+ `config`)."""
+    merged = CLIENT_CONFIG.merge(config) if config is not None else CLIENT_CONFIG
+    return session.client(service, region_name=region, endpoint_url=settings.aws_endpoint_url or None,
+                          config=merged)
+
+
+def attempts(count: int) -> Config:
+    """A client config with `count` attempts in all (interactive checks should not wait long)."""
+    return Config(retries={"mode": "standard", "max_attempts": count})
 
 
 def explain_aws_error(error: Exception, doing: str) -> AwsAccessError:
@@ -73,6 +83,11 @@ def explain_aws_error(error: Exception, doing: str) -> AwsAccessError:
     return AwsAccessError(f"failed to {doing}: {error}")
 
 
+def error_code(error: botocore.exceptions.ClientError) -> str:
+    """The AWS error code of a ClientError ("" when the answer had none)."""
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
 @contextmanager
 def aws_errors(doing: str) -> Iterator[None]:
     """Turn any boto3/botocore error raised inside into an AwsAccessError saying what failed:
@@ -81,3 +96,38 @@ def aws_errors(doing: str) -> Iterator[None]:
         yield
     except AWS_ERRORS as error:
         raise explain_aws_error(error, doing) from None
+
+
+class AwsClients:
+    """boto3 clients for one install's settings on one session, made once per service, config
+    variant and region; thread-safe (the sync lists regions and kinds in parallel)."""
+
+    def __init__(self, settings: InstallSettings, session: boto3.Session | None = None,
+                 config: Config | None = None) -> None:
+        self.settings = settings
+        self._session = session
+        self._config = config
+        self._clients: dict[tuple[str, str, str | None], Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def session(self) -> boto3.Session:
+        with self._lock:
+            if self._session is None:
+                self._session = make_session(self.settings)
+            return self._session
+
+    def __call__(self, service: str, config: Config | None = None, variant: str = "",
+                 region: str | None = None) -> Any:
+        """The client for `service` (in `region`); a `config` needs a `variant` name to cache it under."""
+        key = (service, variant, region)
+        session = self.session
+        with self._lock:
+            if key not in self._clients:
+                merged = self._config.merge(config) if self._config and config else self._config or config
+                self._clients[key] = make_client(session, service, self.settings, merged, region)
+            return self._clients[key]
+
+    def for_region(self, region: str) -> Callable[[str], Any]:
+        """`service -> client` in `region` (what the describers take)."""
+        return lambda service: self(service, region=region)

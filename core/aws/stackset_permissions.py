@@ -20,10 +20,9 @@ from typing import Any
 from urllib.parse import unquote
 
 import botocore.exceptions
-from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
-from core.aws.clients import CLIENT_CONFIG, aws_errors, explain_aws_error, make_client
+from core.aws.clients import attempts, aws_errors, explain_aws_error, make_client
 from core.aws.stackset_model import ADMIN_ROLE_NAME, EXECUTION_ROLE_NAME, StackSetConfig
 from core.config.settings import InstallSettings
 from core.errors import AwsAccessError
@@ -38,7 +37,6 @@ TRUSTED_ACCESS_DOC = ("AWS CloudFormation User Guide, 'Activate trusted access f
 CLOUDFORMATION_PRINCIPAL = "cloudformation.amazonaws.com"
 # One attempt: an endpoint without DescribeOrganizationsAccess answers HTTP 500, which the
 # standard retry mode would otherwise retry with backoff before we can say "not checked".
-_ONE_ATTEMPT = CLIENT_CONFIG.merge(Config(retries={"mode": "standard", "max_attempts": 1}))
 _DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
 
 
@@ -66,8 +64,7 @@ def stackset_preflight(session: Any, settings: InstallSettings, report: Reporter
     config = StackSetConfig.from_settings(settings, identity.account, identity.partition)
     try:
         if config.service_managed:
-            cloudformation = session.client("cloudformation", config=_ONE_ATTEMPT,
-                                            endpoint_url=settings.aws_endpoint_url or None)
+            cloudformation = make_client(session, "cloudformation", settings, attempts(1))
             check_service_managed(config, make_client(session, "organizations", settings),
                                   cloudformation, identity, report)
         else:

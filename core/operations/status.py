@@ -11,23 +11,21 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import boto3
 import botocore.exceptions
-from botocore.config import Config
 
-from core.aws.clients import AWS_ERRORS, CLIENT_CONFIG, explain_aws_error, make_session
-from core.aws.stack_health import alarm_names, alarms_state, webhook_secret_state
-from core.aws.stacks import describe_stack, parse_list_parameter
-from core.config.credentials import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE, PortCredentials
+from core.aws.clients import AWS_ERRORS, AwsClients, error_code, explain_aws_error
+from core.aws.installation import Installation, locate_installation
+from core.aws.stack_health import alarms_state
+from core.config.credentials import PortCredentials
 from core.config.event_sources import EVENT_SOURCES
 from core.config.settings import InstallSettings
-from core.errors import PortApiError, WizardError
+from core.errors import WizardError
+from core.operations.check_result import CheckResult, guarded
 from core.operations.logs import ERROR_PATTERN, LogTail, error_lines
+from core.operations.port_checks import port_checks
 from core.port.client import PortClient
-from core.port.resources import load_blueprints
 
 HEALTHY_STACK_STATUSES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 NOT_INSTALLED = "not installed"
@@ -35,182 +33,6 @@ NOT_INSTALLED = "not installed"
 STUCK_MESSAGE_SECONDS = 1800
 """A queued message older than this is not being consumed (retries take ~20 minutes)."""
 
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One line of `status`: what was checked, whether it passed, the figure seen, the fix."""
-
-    name: str
-    ok: bool
-    figure: str
-    detail: str = ""
-    fix: str = ""
-    skipped: bool = False  # not checked (e.g. no Port credentials): neither passed nor failed
-    data: dict[str, Any] = field(default_factory=dict)  # figures for --json (e.g. the last resync)
-
-    @property
-    def label(self) -> str:
-        return "skip" if self.skipped else "ok" if self.ok else "FAIL"
-
-    def to_dict(self) -> dict[str, Any]:
-        found = asdict(self)
-        if not found["data"]:
-            del found["data"]
-        return found
-
-
-def skipped(name: str, reason: str) -> CheckResult:
-    return CheckResult(name, True, f"skipped: {reason}", skipped=True)
-
-
-# -- AWS clients and the installed resources ----------------------------------------------
-
-class AwsClients:
-    """boto3 clients for one install's settings, made once per service and config."""
-
-    def __init__(self, settings: InstallSettings, session: boto3.Session | None = None) -> None:
-        self.settings = settings
-        self._session = session
-        self._clients: dict[tuple[str, str], Any] = {}
-
-    @property
-    def session(self) -> boto3.Session:
-        if self._session is None:
-            self._session = make_session(self.settings)
-        return self._session
-
-    def __call__(self, service: str, config: Config | None = None, variant: str = "") -> Any:
-        """The client for `service`; a `config` needs a `variant` name to cache it under."""
-        key = (service, variant)
-        if key not in self._clients:
-            merged = CLIENT_CONFIG.merge(config) if config is not None else CLIENT_CONFIG
-            self._clients[key] = self.session.client(
-                service, endpoint_url=self.settings.aws_endpoint_url or None, config=merged)
-        return self._clients[key]
-
-
-@dataclass
-class Installation:
-    """Where the installed pieces are. Empty strings: not found."""
-
-    stack_name: str
-    region: str
-    stack_id: str = ""
-    stack_status: str = ""
-    stack_status_reason: str = ""
-    queue_name: str = ""
-    queue_url: str = ""
-    queue_arn: str = ""
-    dlq_url: str = ""
-    dlq_arn: str = ""
-    function_name: str = ""
-    rule_arn: str = ""
-    log_group: str = ""
-    webhook_url: str = ""  # what the Lambda posts to (holds the webhook key: never print it)
-    webhook_secret_arn: str = ""  # the stack's secret with the URL and signing secret
-    webhook_secret_problem: str = ""  # why it could not be read
-    alarms: dict[str, str] = field(default_factory=dict)  # label -> alarm name
-    event_sources: tuple[str, ...] = ()
-    sources_origin: str = "settings"  # "stack" when read from the stack's parameter
-    resync_schedule: str = ""  # the stack's ResyncSchedule parameter (else the settings')
-    stack_created: float | None = None  # epoch seconds of the stack's last create/update
-    outputs: dict[str, str] = field(default_factory=dict)
-
-    function_exists: bool = False
-
-    @property
-    def stack_exists(self) -> bool:
-        return bool(self.stack_status)
-
-    @property
-    def nothing_installed(self) -> bool:
-        """No stack, and none of its resources found by name either: never installed here."""
-        return not (self.stack_exists or self.queue_url or self.dlq_url or self.function_exists)
-
-    @property
-    def rule_name(self) -> str:
-        return self.rule_arn.rsplit("/", 1)[-1] if self.rule_arn else ""
-
-
-def locate_installation(aws: AwsClients, settings: InstallSettings) -> Installation:
-    """The installed resources: from the stack's outputs/parameters, else the configured names."""
-    found = Installation(settings.stack_name, settings.aws_region, queue_name=settings.queue_name,
-                         function_name=settings.lambda_function_name,
-                         event_sources=tuple(settings.event_sources))
-    stack = describe_stack(aws("cloudformation"), settings.stack_name)
-    parameters: dict[str, str] = {}
-    if stack is not None:
-        found.stack_id = stack["StackId"]
-        found.stack_status = stack["StackStatus"]
-        found.stack_status_reason = stack.get("StackStatusReason", "")
-        found.outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
-        parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
-        changed = stack.get("LastUpdatedTime") or stack.get("CreationTime")
-        found.stack_created = changed.timestamp() if hasattr(changed, "timestamp") else None
-    found.resync_schedule = parameters.get("ResyncSchedule") or settings.resync_schedule
-    outputs = found.outputs
-    found.queue_name = parameters.get("QueueName") or settings.queue_name
-    found.function_name = (outputs.get("FunctionName") or parameters.get("LambdaFunctionName")
-                           or settings.lambda_function_name)
-    if parameters.get("EventSources"):
-        found.event_sources = parse_list_parameter(parameters["EventSources"])
-        found.sources_origin = "stack"
-    sqs = aws("sqs")
-    found.queue_url = outputs.get("QueueUrl") or _queue_url(sqs, found.queue_name)
-    found.dlq_url = outputs.get("DeadLetterQueueUrl") or _queue_url(sqs, f"{found.queue_name}-dlq")
-    found.queue_arn = outputs.get("QueueArn") or _queue_arn(sqs, found.queue_url)
-    found.dlq_arn = outputs.get("DeadLetterQueueArn") or _queue_arn(sqs, found.dlq_url)
-    found.rule_arn = outputs.get("EventRuleArn") or _rule_for_queue(aws("events"), found.queue_arn)
-    found.log_group = outputs.get("LogGroupName") or f"/aws/lambda/{found.function_name}"
-    try:
-        configuration = aws("lambda").get_function_configuration(FunctionName=found.function_name)
-    except botocore.exceptions.ClientError as error:
-        if _code(error) != "ResourceNotFoundException":
-            raise
-    else:
-        found.function_exists = True
-        logging_config = configuration.get("LoggingConfig") or {}
-        found.log_group = logging_config.get("LogGroup") or found.log_group
-        variables = (configuration.get("Environment") or {}).get("Variables") or {}
-        found.webhook_url = variables.get("PORT_WEBHOOK_URL", "")  # a stack from before the secret
-        found.webhook_secret_arn = variables.get("PORT_WEBHOOK_SECRET_ARN", "")
-    found.webhook_secret_arn = outputs.get("WebhookSecretArn") or found.webhook_secret_arn
-    if found.webhook_secret_arn:
-        found.webhook_url, found.webhook_secret_problem = webhook_secret_state(
-            aws("secretsmanager"), found.webhook_secret_arn)
-    found.alarms = alarm_names(found.stack_name, outputs)
-    return found
-
-
-def _code(error: botocore.exceptions.ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def _queue_url(sqs: Any, name: str) -> str:
-    try:
-        return sqs.get_queue_url(QueueName=name)["QueueUrl"]
-    except botocore.exceptions.ClientError as error:
-        if "NonExistentQueue" in _code(error) or "QueueDoesNotExist" in _code(error):
-            return ""
-        raise
-
-
-def _queue_arn(sqs: Any, url: str) -> str:
-    if not url:
-        return ""
-    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-
-
-def _rule_for_queue(events: Any, queue_arn: str) -> str:
-    if not queue_arn:
-        return ""
-    names = events.list_rule_names_by_target(TargetArn=queue_arn).get("RuleNames", [])
-    rules = [events.describe_rule(Name=name) for name in names]
-    rules.sort(key=lambda rule: bool(rule.get("ScheduleExpression")))  # the resync schedule last
-    return rules[0]["Arn"] if rules else ""
-
-
-# -- the checks ----------------------------------------------------------------------------
 
 def run_checks(settings: InstallSettings, credentials: PortCredentials | None, **kwargs: Any
                ) -> list[CheckResult]:
@@ -248,7 +70,7 @@ def iter_checks(
     if installation is not None:
         checks = AwsChecks(aws, installation, settings, now)
         for name, check in checks.all():
-            yield _guarded(name, check)
+            yield guarded(name, check)
     yield from port_checks(settings, credentials, installation, port_client_factory)
 
 
@@ -258,16 +80,6 @@ def not_installed(found: Installation) -> CheckResult:
                        f"install with `port-aws-wizard --stack-name {found.stack_name} --aws-region "
                        f"{found.region}`, or pass the --stack-name / --aws-region / --aws-profile "
                        "of your install")
-
-
-def _guarded(name: str, check: Callable[[], CheckResult]) -> CheckResult:
-    """A check that raised is a failed check saying why, not a crash."""
-    try:
-        return check()
-    except AWS_ERRORS as error:
-        return CheckResult(name, False, "error", str(explain_aws_error(error, f"check {name}")))
-    except PortApiError as error:
-        return CheckResult(name, False, "error", str(error))
 
 
 class AwsChecks:
@@ -336,7 +148,7 @@ class AwsChecks:
         try:
             return self.aws("events").describe_rule(Name=self.found.rule_name)
         except botocore.exceptions.ClientError as error:
-            if _code(error) == "ResourceNotFoundException":
+            if error_code(error) == "ResourceNotFoundException":
                 return None
             raise
 
@@ -464,7 +276,7 @@ class AwsChecks:
         try:
             mappings = self.aws("lambda").list_event_source_mappings(**kwargs)["EventSourceMappings"]
         except botocore.exceptions.ClientError as error:
-            if _code(error) != "ResourceNotFoundException":
+            if error_code(error) != "ResourceNotFoundException":
                 raise
             mappings = []
         if not mappings:
@@ -492,7 +304,7 @@ class AwsChecks:
             configuration = self.aws("lambda").get_function(
                 FunctionName=self.found.function_name)["Configuration"]
         except botocore.exceptions.ClientError as error:
-            if _code(error) != "ResourceNotFoundException":
+            if error_code(error) != "ResourceNotFoundException":
                 raise
             return CheckResult("Lambda function", False, "not found",
                                f"no function {self.found.function_name}", "run the install again")
@@ -523,7 +335,7 @@ class AwsChecks:
         try:
             lines = tail.history()
         except botocore.exceptions.ClientError as error:
-            if _code(error) == "ResourceNotFoundException":
+            if error_code(error) == "ResourceNotFoundException":
                 return CheckResult("Lambda error lines", True, "no log group yet",
                                    f"{self.found.log_group} does not exist (no invocation yet)")
             raise
@@ -582,99 +394,3 @@ def _duration(seconds: float) -> str:
 
 
 # -- Port --------------------------------------------------------------------------------
-
-def blueprint_identifiers() -> list[str]:
-    """The blueprints the install creates, relation targets first."""
-    return [blueprint["identifier"] for blueprint in load_blueprints()]
-
-
-PORT_CHECK_NAMES = ("Port webhook", "Port integration", "Port blueprints")
-
-
-def port_checks(
-    settings: InstallSettings,
-    credentials: PortCredentials | None,
-    installation: Installation | None,
-    port_client_factory: Callable[[str, PortCredentials], PortClient] = PortClient,
-) -> Iterator[CheckResult]:
-    """The Port side: the webhook (enabled, with mappings, the one the Lambda posts to), the
-    integration and the blueprints. Skipped, not failed, without credentials."""
-    if credentials is None:
-        reason = f"no Port credentials ({CLIENT_ID_VARIABLE}/{CLIENT_SECRET_VARIABLE} not set)"
-        for name in PORT_CHECK_NAMES:
-            yield skipped(name, reason)
-        return
-    with port_client_factory(settings.port_api_url, credentials) as client:
-        try:
-            client.authenticate()
-        except PortApiError as error:
-            yield CheckResult("Port access", False, "error", str(error),
-                              f"check {CLIENT_ID_VARIABLE}, {CLIENT_SECRET_VARIABLE} and --port-base-url")
-            for name in PORT_CHECK_NAMES:
-                yield skipped(name, "Port could not be reached")
-            return
-        yield _guarded("Port webhook", lambda: _webhook_check(client, settings, installation))
-        yield _guarded("Port integration", lambda: _integration_check(client, settings))
-        yield _guarded("Port blueprints", lambda: _blueprints_check(client))
-
-
-def _webhook_check(client: PortClient, settings: InstallSettings,
-                   installation: Installation | None) -> CheckResult:
-    name = "Port webhook"
-    ref = settings.webhook_ref
-    lambda_url = installation.webhook_url if installation else ""
-    if ref.managed:
-        webhook = client.get_webhook(ref.identifier or "")
-        if webhook is None:
-            return CheckResult(name, False, "not found",
-                               f"webhook {ref.identifier} does not exist in Port: every event the "
-                               "Lambda forwards is rejected",
-                               "run the install again to recreate it (the stack is updated with "
-                               "the new ingest URL)")
-    else:
-        webhook = next((w for w in client.list_webhooks() if w.get("url") == ref.ingest_url), None)
-        if webhook is None:
-            return CheckResult(name, False, "not found", f"no webhook in Port has the {ref.describe()}",
-                               "check --webhook")
-    identifier = webhook.get("identifier", ref.describe())
-    enabled = bool(webhook.get("enabled", True))
-    mappings = len(webhook.get("mappings") or [])
-    figure = f"{'enabled' if enabled else 'DISABLED'}, {mappings} mapping(s)"
-    if not enabled:
-        return CheckResult(name, False, figure, f"webhook {identifier} is disabled: Port drops events",
-                           "enable it in Port (Data sources) or run the install again")
-    if mappings == 0:
-        return CheckResult(name, False, figure, f"webhook {identifier} has no mappings: nothing "
-                           "becomes an entity", "run the install again")
-    if lambda_url and not _same_webhook(webhook, lambda_url):
-        return CheckResult(name, False, figure + ", other URL",
-                           "the Lambda posts to a different ingest URL (was the webhook recreated?)",
-                           "run the install again to update the stack")
-    return CheckResult(name, True, figure, f"webhook {identifier}")
-
-
-def _same_webhook(webhook: dict[str, Any], lambda_url: str) -> bool:
-    key = webhook.get("webhookKey")
-    if key:
-        return lambda_url.rstrip("/").endswith("/" + key)
-    url = webhook.get("url")
-    return not url or url.rstrip("/") == lambda_url.rstrip("/")
-
-
-def _integration_check(client: PortClient, settings: InstallSettings) -> CheckResult:
-    integration = client.get_integration(settings.integration_id)
-    if integration is None:
-        return CheckResult("Port integration", False, "not found",
-                           f"integration {settings.integration_id} does not exist in Port",
-                           "run the install again")
-    return CheckResult("Port integration", True, "exists", f"integration {settings.integration_id}")
-
-
-def _blueprints_check(client: PortClient) -> CheckResult:
-    wanted = blueprint_identifiers()
-    missing = [identifier for identifier in wanted if client.get_blueprint(identifier) is None]
-    figure = f"{len(wanted) - len(missing)} of {len(wanted)} present"
-    if missing:
-        return CheckResult("Port blueprints", False, figure, f"missing: {', '.join(missing)}",
-                           "run the install again")
-    return CheckResult("Port blueprints", True, figure)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -27,7 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.aws.clients import CLIENT_CONFIG, explain_aws_error, make_session
+from botocore.config import Config
+
+from core.aws.clients import AwsClients, explain_aws_error, make_session
 from core.aws.stack_parameters import SIGNATURE_HEADER
 from core.aws.webhook_secret import StoredWebhook, stored_webhook
 from core.config.credentials import PortCredentials, require_credentials
@@ -114,29 +115,6 @@ def blueprints_by_kind() -> dict[str, str]:
     return found
 
 
-class _Clients:
-    """boto3 clients per (service, region) on one session; created under a lock."""
-
-    def __init__(self, session: Any, settings: InstallSettings, pool: int) -> None:
-        from botocore.config import Config
-
-        self._session, self._endpoint = session, settings.aws_endpoint_url or None
-        self._config = CLIENT_CONFIG.merge(Config(max_pool_connections=pool))
-        self._made: dict[tuple[str, str], Any] = {}
-        self._lock = threading.Lock()
-
-    def for_region(self, region: str) -> Callable[[str], Any]:
-        def client(service: str) -> Any:
-            with self._lock:
-                key = (service, region)
-                if key not in self._made:
-                    self._made[key] = self._session.client(
-                        service, region_name=region, endpoint_url=self._endpoint,
-                        config=self._config)
-                return self._made[key]
-        return client
-
-
 @dataclass
 class Syncer:
     """One sync run; see run_sync."""
@@ -164,7 +142,7 @@ class Syncer:
         return self.result
 
     def _sync_all(self) -> None:
-        clients = _Clients(self.session, self.settings, self.concurrency)
+        clients = AwsClients(self.settings, self.session, Config(max_pool_connections=self.concurrency))
         stored = None if self.environ.get("PORT_WEBHOOK_SECRET") else self._timed(
             "aws", lambda: stored_webhook(clients.for_region(self.settings.aws_region), self.settings))
         target = self._timed("port", lambda: resolve_webhook(self.client, self.settings,
@@ -206,7 +184,7 @@ class Syncer:
             else:
                 self.result.port_seconds += elapsed
 
-    def _list(self, kind: str, region: str, clients: _Clients) -> list[dict] | None:
+    def _list(self, kind: str, region: str, clients: AwsClients) -> list[dict] | None:
         """The kind's documents in the region; None (and an error noted) when listing failed."""
         before = self.result.aws_seconds
         try:

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.aws.clients import aws_errors
+from core.aws.clients import AwsClients, aws_errors
 from core.aws.stack_events import StackEventStream, is_noise
 from core.aws.stacks import describe_stack
 from core.config.credentials import PortCredentials, require_credentials
 from core.config.settings import InstallSettings
 from core.errors import PortApiError, StackDeployError
-from core.operations.status import AwsClients, blueprint_identifiers
+from core.operations.port_checks import blueprint_identifiers
 from core.polling import Polling
 from core.port.client import PortClient
 from core.progress import (

@@ -31,9 +31,9 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None,
 
 
 def _logs(context: Context, args: argparse.Namespace, stop: threading.Event | None) -> int:
-    from core.aws.clients import CLIENT_CONFIG, explain_aws_error
+    from core.aws.clients import AWS_ERRORS, CLIENT_CONFIG, AwsClients, explain_aws_error
+    from core.aws.installation import locate_installation
     from core.operations.logs import LogTail, live_tail_client, log_group_arn, log_group_exists, parse_since
-    from core.operations.status import AWS_ERRORS, AwsClients, locate_installation
 
     try:
         since = parse_since(args.since)

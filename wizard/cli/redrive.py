@@ -25,11 +25,10 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None,
 
 
 def _redrive(context: Context, args: argparse.Namespace, stdin: TextIO | None) -> int:
-    from botocore.config import Config
 
-    from core.aws.clients import aws_errors
+    from core.aws.clients import AwsClients, attempts, aws_errors
+    from core.aws.installation import locate_installation
     from core.operations.redrive import Redriver, dead_letter_count
-    from core.operations.status import AwsClients, locate_installation
 
     note_stackset(context, "redriving")
     aws = AwsClients(context.settings)
@@ -51,8 +50,7 @@ def _redrive(context: Context, args: argparse.Namespace, stdin: TextIO | None) -
             context.print("Nothing was moved.")
             return _done(context, {**document, "ok": False, "cancelled": True}, 1)
         # One attempt for the move task: where it is missing, retrying a 500 only delays the fallback.
-        single_try = Config(retries={"mode": "standard", "max_attempts": 1})
-        redriver = Redriver(aws("sqs"), move_task_client=aws("sqs", single_try, "single-try"),
+        redriver = Redriver(aws("sqs"), move_task_client=aws("sqs", attempts(1), "single-try"),
                             report=lambda line: context.output.progress(f"  {line}"))
         result = redriver.redrive(found.dlq_url, found.dlq_arn, found.queue_url, found.queue_arn, count)
     context.print(f"Moved {result.moved} message(s) from {dlq_name} to {queue_name} "
