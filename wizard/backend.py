@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core.config.credentials import PortCredentials
+from core.config.credentials import WEBHOOK_SECRET_VARIABLE, PortCredentials
 from core.config.settings import InstallSettings
 from core.errors import AwsAccessError, WizardError
 from core.polling import Polling
@@ -213,7 +213,7 @@ class Backend:
 
         settings = self.settings(settings)
         planner = InstallPlanner(settings, credentials, _drop,
-                                 self.environ.get("PORT_WEBHOOK_SECRET", ""), self._port_client,
+                                 self.environ.get(WEBHOOK_SECRET_VARIABLE, ""), self._port_client,
                                  Polling(interval=min(self.poll_seconds, 1.0)),
                                  stored=self._stored_webhook(settings))
         return planner.plan(with_change_set=True)
@@ -234,7 +234,7 @@ class Backend:
                 raise DeployCancelled("the install was left while it ran")
 
         installer = Installer(self.settings(settings), credentials, report,
-                              webhook_secret=self.environ.get("PORT_WEBHOOK_SECRET", ""),
+                              webhook_secret=self.environ.get(WEBHOOK_SECRET_VARIABLE, ""),
                               polling=Polling(interval=self.poll_seconds, sleep=sleep))
         return installer.run()
 

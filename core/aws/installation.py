@@ -11,6 +11,7 @@ import botocore.exceptions
 from core.aws.clients import AwsClients, error_code
 from core.aws.stack_health import alarm_names, webhook_secret_state
 from core.aws.stacks import describe_stack, parse_list_parameter
+from core.config.credentials import WEBHOOK_URL_VARIABLE
 from core.config.settings import InstallSettings
 
 
@@ -97,7 +98,7 @@ def locate_installation(aws: AwsClients, settings: InstallSettings) -> Installat
         logging_config = configuration.get("LoggingConfig") or {}
         found.log_group = logging_config.get("LogGroup") or found.log_group
         variables = (configuration.get("Environment") or {}).get("Variables") or {}
-        found.webhook_url = variables.get("PORT_WEBHOOK_URL", "")  # a stack from before the secret
+        found.webhook_url = variables.get(WEBHOOK_URL_VARIABLE, "")  # a stack from before the secret
         found.webhook_secret_arn = variables.get("PORT_WEBHOOK_SECRET_ARN", "")
     found.webhook_secret_arn = outputs.get("WebhookSecretArn") or found.webhook_secret_arn
     if found.webhook_secret_arn:

@@ -20,6 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from core.aws.stacks import describe_stack
+from core.config.credentials import WEBHOOK_SECRET_VARIABLE, WEBHOOK_URL_VARIABLE
 from core.config.settings import InstallSettings
 from core.errors import AwsAccessError, InputError
 
@@ -90,9 +91,9 @@ def stored_webhook(client: Callable[[str], Any], settings: InstallSettings) -> S
             f"could not read {what} ({code}): the install keeps signing with the stored secret "
             "and needs to read it. Grant secretsmanager:GetSecretValue on it (and lambda:"
             "GetFunctionConfiguration), or pass --rotate-webhook-secret to set a new one") from None
-    if not variables.get("PORT_WEBHOOK_URL"):
+    if not variables.get(WEBHOOK_URL_VARIABLE):
         return None
-    return StoredWebhook(variables["PORT_WEBHOOK_URL"], variables.get("PORT_WEBHOOK_SECRET", ""),
+    return StoredWebhook(variables[WEBHOOK_URL_VARIABLE], variables.get(WEBHOOK_SECRET_VARIABLE, ""),
                          f"the environment of {name} (installed before the secret had its home)")
 
 

@@ -10,6 +10,7 @@ from core.errors import InputError
 CLIENT_ID_VARIABLE = "PORT_CLIENT_ID"
 CLIENT_SECRET_VARIABLE = "PORT_CLIENT_SECRET"
 WEBHOOK_SECRET_VARIABLE = "PORT_WEBHOOK_SECRET"  # signing secret when --webhook is a given URL
+WEBHOOK_URL_VARIABLE = "PORT_WEBHOOK_URL"  # the --port-only env file; a pre-secret stack's Lambda env
 
 
 @dataclass(frozen=True)

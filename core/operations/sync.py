@@ -31,14 +31,19 @@ from botocore.config import Config
 from core.aws.clients import AwsClients, explain_aws_error, make_session
 from core.aws.stack_parameters import SIGNATURE_HEADER
 from core.aws.webhook_secret import StoredWebhook, stored_webhook
-from core.config.credentials import PortCredentials, require_credentials
+from core.config.credentials import (
+    WEBHOOK_SECRET_VARIABLE,
+    WEBHOOK_URL_VARIABLE,
+    PortCredentials,
+    require_credentials,
+)
 from core.config.settings import InstallSettings
 from core.errors import InputError
 from core.lambda_code import describers, forwarder
 from core.lambda_code.ingest_batches import batch_body, batches, encode_items, kinds_for
 from core.port.client import PortClient
 from core.port.resources import webhook_mappings
-from core.port.setup import ingest_base_url
+from core.port.setup import WebhookTarget, ingest_base_url
 
 SEND_BUDGET_SECONDS = 120.0
 SYNC_SOURCE = "port-aws-wizard.sync"
@@ -72,22 +77,15 @@ class SyncResult:
         return sum(self.counts.values())
 
 
-@dataclass(frozen=True)
-class WebhookTarget:
-    url: str
-    secret: str
-    header: str
-
-
 def resolve_webhook(client: PortClient | None, settings: InstallSettings,
                     environ: Mapping[str, str], stored: StoredWebhook | None = None) -> WebhookTarget:
     """The ingest URL (from Port) and the signing secret of the install's webhook: from
     PORT_WEBHOOK_SECRET, else the stack's secret (`stored`); Port's answer only as a last
     resort (Port need not return it)."""
     ref = settings.webhook_ref
-    secret = environ.get("PORT_WEBHOOK_SECRET", "") or (stored.secret if stored else "")
+    secret = environ.get(WEBHOOK_SECRET_VARIABLE, "") or (stored.secret if stored else "")
     if not ref.managed:
-        return WebhookTarget(ref.ingest_url or "", secret, SIGNATURE_HEADER)
+        return WebhookTarget(url=ref.ingest_url or "", secret=secret)
     assert client is not None
     webhook = client.get_webhook(ref.identifier or "")
     if webhook is None:
@@ -102,7 +100,8 @@ def resolve_webhook(client: PortClient | None, settings: InstallSettings,
             f"the stack {settings.stack_name!r} ({settings.aws_region}) nor in PORT_WEBHOOK_SECRET: "
             "Port would drop every request. Pass the install's --stack-name/--aws-region, or "
             "export PORT_WEBHOOK_SECRET")
-    return WebhookTarget(str(url), secret, str(security.get("signatureHeaderName") or SIGNATURE_HEADER))
+    return WebhookTarget(url=str(url), secret=secret,
+                         header=str(security.get("signatureHeaderName") or SIGNATURE_HEADER))
 
 
 def blueprints_by_kind() -> dict[str, str]:
@@ -143,12 +142,12 @@ class Syncer:
 
     def _sync_all(self) -> None:
         clients = AwsClients(self.settings, self.session, Config(max_pool_connections=self.concurrency))
-        stored = None if self.environ.get("PORT_WEBHOOK_SECRET") else self._timed(
+        stored = None if self.environ.get(WEBHOOK_SECRET_VARIABLE) else self._timed(
             "aws", lambda: stored_webhook(clients.for_region(self.settings.aws_region), self.settings))
         target = self._timed("port", lambda: resolve_webhook(self.client, self.settings,
                                                               self.environ, stored))
-        self._config = forwarder.Config({"PORT_WEBHOOK_URL": target.url,
-                                         "PORT_WEBHOOK_SECRET": target.secret,
+        self._config = forwarder.Config({WEBHOOK_URL_VARIABLE: target.url,
+                                         WEBHOOK_SECRET_VARIABLE: target.secret,
                                          "PORT_SIGNATURE_HEADER": target.header})
         if not self._config.valid:
             raise InputError("the webhook's ingest URL is not an http(s) URL (not shown: it holds "

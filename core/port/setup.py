@@ -33,6 +33,7 @@ class WebhookTarget:
     secret: str = ""
     identifier: str | None = None
     rotated: bool = False  # a new secret replaced the one Port and the stack had
+    header: str = SIGNATURE_HEADER  # the request header that carries the signature
 
 
 @dataclass

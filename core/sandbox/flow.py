@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.aws.webhook_secret import SECRET_OUTPUT, read_secret
+from core.config.credentials import WEBHOOK_URL_VARIABLE
 from core.config.settings import InstallSettings
 from core.operations.resync_start import start_resync
 from core.operations.resync_status import ResyncLog, read_resync_log
@@ -82,7 +83,7 @@ class SandboxFlow:
         """Where the forwarder posts: in the stack's webhook secret, as a user would read it."""
         arn = outputs.get(SECRET_OUTPUT)
         if not arn:
-            return self.deployment.environment.get("PORT_WEBHOOK_URL", "")
+            return self.deployment.environment.get(WEBHOOK_URL_VARIABLE, "")
         return read_secret(client("secretsmanager"), arn).url
 
     def _stack_outputs(self, cloudformation: Any) -> dict[str, str]:
