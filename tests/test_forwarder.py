@@ -12,20 +12,10 @@ from typing import Any
 import pytest
 
 from core.lambda_code import forwarder
-from tests.support.forwarder_sink import SIGNATURE_HEADER, Reply, WebhookSink
+from tests.support.forwarder_sink import SIGNATURE_HEADER, LambdaContext, Reply, WebhookSink
 
 QUEUE_ARN = "arn:aws:sqs:eu-west-1:210987654321:port-aws-events-queue"
 SECRET = "hmac-Secret-Value-42"
-
-
-class LambdaContext:
-    """The part of the Lambda context object the handler uses (documented Lambda API)."""
-
-    def __init__(self, budget_seconds: float) -> None:
-        self._end = time.monotonic() + budget_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._end - time.monotonic()) * 1000))
 
 
 def eventbridge_event(event_id: str, source: str = "aws.ec2", **extra: Any) -> dict[str, Any]:

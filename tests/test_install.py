@@ -151,6 +151,8 @@ def test_port_only_sets_up_port_and_prints_the_deploy_command(
     assert f"--stack-name {install_env['TEST_STACK_NAME']}" in result.stdout
     assert "CAPABILITY_IAM" in result.stdout
     assert "$PORT_WEBHOOK_URL" in result.stdout
+    assert "Then start the first resync" in result.stdout
+    assert "--message-body '{\"portAwsResync\":{\"trigger\":\"install\"}}'" in result.stdout
     assert port_emulator.store  # Port objects exist
     env_file = tmp_path / "port-aws-webhook.env"
     assert env_file.stat().st_mode & 0o077 == 0  # secrets readable by the owner only

@@ -17,17 +17,25 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from botocore.stub import Stubber
 
+from core.config.credentials import PortCredentials
 from core.config.resync_schedule import schedule_problem
+from core.config.settings import InstallSettings
+from core.emulator import PortEmulator
+from core.lambda_code import forwarder
 from core.lambda_code.resync import resync_message
 from core.operations.install import Installer
 from core.operations.resync_status import ResyncRun, schedule_rule
 from core.polling import Polling
 from core.port.client import PortClient
+from core.port.setup import PortSetup
 from core.sandbox import flow as sandbox_flow
 from core.sandbox.environment import SandboxEnvironment, SandboxOptions
 from core.sandbox.schedule import fire_schedule
+from tests.support.forwarder_sink import LambdaContext
 from tests.support.moto_server import unique_name
+from tests.support.port import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 from wizard.cli.install import run_console_install
 from wizard.cli.logs import main as logs_main
 from wizard.cli.status import main as status_main
@@ -280,3 +288,38 @@ def test_off_in_an_answers_file_is_off_not_false(tmp_path: Any) -> None:
 
     assert settings.resync_schedule == "off"
 
+
+
+def test_a_kind_the_role_may_not_list_is_reported_and_the_run_goes_on(
+        port_emulator: PortEmulator, aws_client: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """AWS denies ecs:ListClusters (a role without it): the piece notes it and queues the next kind."""
+    credentials = PortCredentials(EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET)
+    settings = InstallSettings(port_base_url=port_emulator.base_url)
+    with PortClient(port_emulator.base_url, credentials) as port:
+        PortSetup(port, settings, lambda _event: None).run(write=True)
+        hook = port.get_webhook("aws_ingest")
+    assert hook is not None
+    sqs = aws_client("sqs")
+    queue_url = sqs.create_queue(QueueName=unique_name("resync"))["QueueUrl"]
+    for name, value in {"PORT_WEBHOOK_URL": hook["url"], "PORT_WEBHOOK_SECRET": hook["security"]["secret"],
+                        "PORT_QUEUE_URL": queue_url}.items():
+        monkeypatch.setenv(name, value)
+    ecs = aws_client("ecs")
+    denied = Stubber(ecs)
+    denied.add_client_error("list_clusters", "AccessDeniedException",
+                            "User is not authorized to perform: ecs:ListClusters")
+    denied.activate()
+    monkeypatch.setattr(forwarder, "_client_factory", lambda region: lambda service: (
+        ecs if service == "ecs" else aws_client(service, region)))
+    request = {"trigger": "schedule", "run": "r1", "started": time.time(), "piece": 1, "counts": {},
+               "requests": 0, "errors": [], "kinds": ["AWS::ECS::Cluster", "AWS::SQS::Queue"]}
+    record = {"messageId": "m-1", "body": json.dumps({"portAwsResync": request}), "awsRegion": "us-east-1",
+              "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:port-aws-events-queue"}
+
+    assert forwarder.handler({"Records": [record]}, LambdaContext(10)) == {"batchItemFailures": []}
+
+    (message,) = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1)["Messages"]
+    following = json.loads(message["Body"])["portAwsResync"]
+    assert following["kinds"] == ["AWS::SQS::Queue"] and following["piece"] == 2
+    (error,) = following["errors"]
+    assert error.startswith("AWS::ECS::Cluster: ") and "AccessDeniedException" in error

@@ -49,7 +49,7 @@ def test_uninstall_removes_the_stack_and_port_objects_keeping_blueprints_in_use(
 
     assert code == 0, err
     assert (f"delete aws  stack       {installed.stack_name}  (CREATE_COMPLETE; removes 2 SQS::Queue, "
-            "1 Events::Rule, 1 Logs::LogGroup") in out
+            "2 Events::Rule, 1 Logs::LogGroup") in out  # the event rule and the resync schedule
     assert "DELETE_COMPLETE" in out and f"[ok] stack {installed.stack_name}: deleted" in out
     assert "[ok] webhook aws_ingest: deleted" in out
     assert "[ok] integration aws-serverless: deleted" in out

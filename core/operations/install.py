@@ -25,7 +25,12 @@ from core.config.credentials import PortCredentials, require_credentials
 from core.config.settings import InstallSettings
 from core.errors import WizardError
 from core.operations.install_plan import InstallPlan, InstallPlanner
-from core.operations.resync_start import ResyncStarted, first_resync, stackset_resync_notice
+from core.operations.resync_start import (
+    ResyncStarted,
+    first_resync,
+    first_resync_command,
+    stackset_resync_notice,
+)
 from core.operations.secret_rotation import RotationWindow
 from core.polling import Polling
 from core.port.client import PortClient
@@ -54,6 +59,7 @@ class InstallResult:
     deploy_command: str = ""
     webhook_env_file: Path | None = None
     resync: ResyncStarted | None = None  # the first resync, started after the deploy
+    first_resync_command: str = ""  # --port-only: how to start it after the printed deploy
 
     @property
     def changed(self) -> bool:
@@ -134,6 +140,7 @@ class Installer:
             result.deploy_command = render_deploy_command(
                 self.settings.stack_name, self.settings.aws_region, str(template_path()), parameters)
             result.webhook_env_file = write_webhook_env(Path.cwd() / WEBHOOK_ENV_FILE, outcome.webhook)
+            result.first_resync_command = first_resync_command(self.settings)
             return result
         if stackset_config is not None:
             result.stackset = deploy_stackset(cloudformation, stackset_config, template_path().read_text(),

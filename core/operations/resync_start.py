@@ -37,7 +37,8 @@ class ResyncStarted:
 
     @property
     def estimate(self) -> str:
-        return f"within about {self.minutes} minute{'s' if self.minutes != 1 else ''}"
+        return (f"within about {self.minutes} minute{'s' if self.minutes != 1 else ''} "
+                "(longer with thousands of resources)")
 
 
 def estimate_minutes(settings: InstallSettings) -> int:
@@ -78,6 +79,15 @@ def first_resync(settings: InstallSettings, report: Reporter) -> ResyncStarted |
                   f"be complete {started.estimate} (`port-aws-wizard status` shows the last "
                   f"resync); then again on the schedule {settings.resync_schedule}"))
     return started
+
+
+def first_resync_command(settings: InstallSettings) -> str:
+    """The AWS CLI command that starts the first resync ("" when the resync is off)."""
+    if settings.resync_schedule == RESYNC_OFF:
+        return ""
+    return (f"aws sqs send-message --region {settings.aws_region} --queue-url \"$(aws sqs get-queue-url "
+            f"--region {settings.aws_region} --queue-name {settings.queue_name} --query QueueUrl "
+            f"--output text)\" --message-body '{resync_message('install')}'")
 
 
 def stackset_resync_notice(settings: InstallSettings, report: Reporter) -> None:

@@ -153,3 +153,13 @@ class WebhookSink:
                 pass
 
         return Handler
+
+
+class LambdaContext:
+    """The part of the Lambda context object the handler uses (documented Lambda API)."""
+
+    def __init__(self, budget_seconds: float) -> None:
+        self._end = time.monotonic() + budget_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._end - time.monotonic()) * 1000))

@@ -140,6 +140,10 @@ def print_summary(result: InstallResult, dry_run: bool, out: TextIO | Output | N
             output.result(f"  . {shlex.quote(str(result.webhook_env_file))}   "
                           "# webhook URL and secret, owner-readable only")
         output.result(f"  {result.deploy_command}")
+        if result.first_resync_command:
+            output.result("Then start the first resync (existing resources into Port; "
+                          "the schedule repeats it):")
+            output.result(f"  {result.first_resync_command}")
     if result.resync:
         output.result(f"First resync started: Port should have every existing resource "
                       f"{result.resync.estimate}.")
