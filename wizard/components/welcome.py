@@ -40,9 +40,11 @@ class WelcomeScreen(StepScreen):
                      "  • an ingest webhook the Lambda posts events to (or one you already have)")
         yield Static("In AWS (one CloudFormation stack in the account and region you pick, or a StackSet)",
                      classes="section")
-        yield Static("  • an EventBridge rule for the event sources you choose\n"
-                     "  • an SQS queue and its dead-letter queue\n"
-                     "  • a Lambda function, its IAM role and its CloudWatch log group")
+        yield Static("  • an EventBridge rule for the event sources you choose, and a schedule that "
+                     "resends every resource (resync)\n"
+                     "  • an SQS queue and its dead-letter queue, with alarms on dead letters and errors\n"
+                     "  • a Lambda function, its IAM role and its CloudWatch log group\n"
+                     "  • a Secrets Manager secret holding the webhook URL and signing secret")
         yield Static("Before you start", classes="section")
         yield Static("  • a Port client id and secret (Port: ... → Credentials), of an admin\n"
                      "  • AWS credentials (a profile or environment) allowed to create the stack\n"
