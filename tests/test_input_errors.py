@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from core.config.webhook_ref import parse_webhook
+from tests.support.port import UNREACHABLE_PORT_ENV
 from wizard.cli.install import build_settings, run_console_install
 
 # No Port or AWS is running on these: any request would fail differently than with exit 2.
-ENV = {"PORT_CLIENT_ID": "id", "PORT_CLIENT_SECRET": "not-a-real-secret",
-       "PORT_BASE_URL": "http://127.0.0.1:9"}
+ENV = UNREACHABLE_PORT_ENV
 
 
 def run(flags: dict[str, object], answers: Path | None = None, env: dict[str, str] | None = None

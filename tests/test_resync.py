@@ -35,7 +35,7 @@ from core.sandbox.environment import SandboxEnvironment, SandboxOptions
 from core.sandbox.schedule import fire_schedule
 from tests.support.forwarder_sink import LambdaContext
 from tests.support.moto_server import unique_name
-from tests.support.port import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
+from tests.support.port import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, UNREACHABLE_PORT_ENV
 from wizard.cli.install import run_console_install
 from wizard.cli.logs import main as logs_main
 from wizard.cli.status import main as status_main
@@ -257,9 +257,7 @@ def test_a_bad_schedule_exits_2_with_the_accepted_forms_before_anything_is_touch
     from wizard.cli.main import main
 
     # Nothing listens there: a Port or AWS call would fail otherwise than with exit 2.
-    for name, value in {"PORT_CLIENT_ID": "id", "PORT_CLIENT_SECRET": "not-a-real-secret",
-                        "PORT_BASE_URL": "http://127.0.0.1:9", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"
-                        }.items():
+    for name, value in {**UNREACHABLE_PORT_ENV, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}.items():
         monkeypatch.setenv(name, value)
 
     code = main(["--no-tui", "--resync-schedule", schedule])

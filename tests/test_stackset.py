@@ -43,12 +43,12 @@ from core.progress import (
 )
 from core.resources import template_path
 from tests.support.moto_server import unique_name
+from tests.support.port import UNREACHABLE_PORT_ENV
 from tests.support.stackset import ADMIN, OTHER, TRUST_CLOUDFORMATION, install_flags, moto_stack
 from tests.support.stackset import run_install as run
 from wizard.cli.install import build_settings
 
-OFFLINE_ENV = {"PORT_CLIENT_ID": "id", "PORT_CLIENT_SECRET": "not-a-real-secret",
-               "PORT_BASE_URL": "http://127.0.0.1:9"}
+OFFLINE_ENV = UNREACHABLE_PORT_ENV
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 

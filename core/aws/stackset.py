@@ -30,7 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from core.aws.clients import aws_errors, explain_aws_error, make_client, make_session
 from core.aws.deploy_command import CAPABILITIES
 from core.aws.deployer import check_template_size
-from core.aws.stacks import compare_parameters, same_template
+from core.aws.stacks import compare_parameters, describe_stack, same_template
 from core.aws.stackset_model import (
     AUTO_DEPLOYMENT,
     FAILED_RESULTS,
@@ -412,7 +412,7 @@ def find_stackset(settings: InstallSettings) -> tuple[Any, StackSetStatus] | Non
     """
     try:
         client = make_client(make_session(settings), "cloudformation", settings)
-        if not settings.stackset and _stack_exists(client, settings.stack_name):
+        if not settings.stackset and describe_stack(client, settings.stack_name) is not None:
             return None  # a single-stack install
         status = stackset_status(client, settings.stack_name)
     except (BotoCoreError, ClientError) as error:
@@ -429,16 +429,6 @@ def local_instance_note(settings: InstallSettings, doing: str, regions: Iterable
     return (f"StackSet {settings.stack_name}: {doing} this account's instance in {where} "
             f"(queue {settings.queue_name}, function {settings.lambda_function_name}); for another "
             "target account or region, run it with that account's credentials or --aws-region")
-
-
-def _stack_exists(cloudformation_client: Any, name: str) -> bool:
-    try:
-        stacks = cloudformation_client.describe_stacks(StackName=name)["Stacks"]
-    except ClientError as error:
-        if "does not exist" in error.response.get("Error", {}).get("Message", ""):
-            return False
-        raise
-    return any(stack.get("StackStatus") != "DELETE_COMPLETE" for stack in stacks)
 
 
 def stackset_status(cloudformation_client: Any, name: str) -> StackSetStatus | None:

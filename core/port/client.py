@@ -148,77 +148,78 @@ class PortClient:
         organization = body.get("organization") or {}
         return str(organization.get("name") or organization.get("id") or "")
 
+    # -- one object of a kind: read, create, update, delete -------------------------------
+    def _read(self, path: str, key: str, what: str) -> dict[str, Any] | None:
+        """GET one object; None when Port answers 404."""
+        status, body = self.request("GET", path, allow=(404,), what=what)
+        return None if status == 404 else body.get(key)
+
+    def _create(self, path: str, payload: dict[str, Any], key: str, what: str
+                ) -> tuple[bool, dict[str, Any]]:
+        """POST one object; (created, body), created False when the identifier was taken (409)."""
+        status, body = self.request("POST", path, json=payload, idempotent=True, allow=(409,), what=what)
+        return status != 409, body.get(key) or {}
+
+    def _update(self, path: str, changes: dict[str, Any], key: str, what: str) -> dict[str, Any]:
+        _status, body = self.request("PATCH", path, json=changes, what=what)
+        return body.get(key) or {}
+
+    def _delete(self, path: str, what: str) -> bool:
+        """DELETE one object; False when it was already gone (404)."""
+        status, _body = self.request("DELETE", path, allow=(404,), what=what)
+        return status != 404
+
     # -- blueprints -------------------------------------------------------------------
     def get_blueprint(self, identifier: str) -> dict[str, Any] | None:
-        status, body = self.request("GET", f"/v1/blueprints/{_seg(identifier)}", allow=(404,),
-                                    what=f"read blueprint {identifier}")
-        return None if status == 404 else body.get("blueprint")
+        return self._read(f"/v1/blueprints/{_seg(identifier)}", "blueprint", f"read blueprint {identifier}")
 
     def create_blueprint(self, blueprint: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
         """Create; returns (created, body). created is False when the identifier was taken (409)."""
-        status, body = self.request("POST", "/v1/blueprints", json=blueprint, idempotent=True,
-                                    allow=(409,), what=f"create blueprint {blueprint['identifier']}")
-        return status != 409, body.get("blueprint") or {}
+        return self._create("/v1/blueprints", blueprint, "blueprint",
+                            f"create blueprint {blueprint['identifier']}")
 
     def update_blueprint(self, identifier: str, changes: dict[str, Any]) -> dict[str, Any]:
-        _status, body = self.request("PATCH", f"/v1/blueprints/{_seg(identifier)}", json=changes,
-                                     what=f"update blueprint {identifier}")
-        return body.get("blueprint") or {}
+        return self._update(f"/v1/blueprints/{_seg(identifier)}", changes, "blueprint",
+                            f"update blueprint {identifier}")
 
     def delete_blueprint(self, identifier: str) -> bool:
-        status, _body = self.request("DELETE", f"/v1/blueprints/{_seg(identifier)}", allow=(404,),
-                                     what=f"delete blueprint {identifier}")
-        return status != 404
+        return self._delete(f"/v1/blueprints/{_seg(identifier)}", f"delete blueprint {identifier}")
 
     # -- integration ------------------------------------------------------------------
     def get_integration(self, identifier: str) -> dict[str, Any] | None:
-        status, body = self.request("GET", f"/v1/integration/{_seg(identifier)}", allow=(404,),
-                                    what=f"read integration {identifier}")
-        return None if status == 404 else body.get("integration")
+        return self._read(f"/v1/integration/{_seg(identifier)}", "integration",
+                          f"read integration {identifier}")
 
     def create_integration(self, identifier: str, app_type: str, version: str,
                            config: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
         payload = {"installationId": identifier, "installationAppType": app_type,
                    "version": version, "config": config}
-        status, body = self.request("POST", "/v1/integration", json=payload, idempotent=True,
-                                    allow=(409,), what=f"create integration {identifier}")
-        return status != 409, body.get("integration") or {}
+        return self._create("/v1/integration", payload, "integration", f"create integration {identifier}")
 
     def update_integration_config(self, identifier: str, config: dict[str, Any]) -> dict[str, Any]:
-        _status, body = self.request("PATCH", f"/v1/integration/{_seg(identifier)}/config",
-                                     json={"config": config},
-                                     what=f"update the config of integration {identifier}")
-        return body.get("integration") or {}
+        return self._update(f"/v1/integration/{_seg(identifier)}/config", {"config": config},
+                            "integration", f"update the config of integration {identifier}")
 
     def delete_integration(self, identifier: str) -> bool:
-        status, _body = self.request("DELETE", f"/v1/integration/{_seg(identifier)}", allow=(404,),
-                                     what=f"delete integration {identifier}")
-        return status != 404
+        return self._delete(f"/v1/integration/{_seg(identifier)}", f"delete integration {identifier}")
 
-    # -- webhooks ---------------------------------------------------------------------
+    # -- webhooks (Port wraps each in "integration") -----------------------------------
     def list_webhooks(self) -> list[dict[str, Any]]:
         _status, body = self.request("GET", "/v1/webhooks", what="list webhooks")
         return list(body.get("integrations") or body.get("webhooks") or [])
 
     def get_webhook(self, identifier: str) -> dict[str, Any] | None:
-        status, body = self.request("GET", f"/v1/webhooks/{_seg(identifier)}", allow=(404,),
-                                    what=f"read webhook {identifier}")
-        return None if status == 404 else body.get("integration")
+        return self._read(f"/v1/webhooks/{_seg(identifier)}", "integration", f"read webhook {identifier}")
 
     def create_webhook(self, webhook: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
-        status, body = self.request("POST", "/v1/webhooks", json=webhook, idempotent=True,
-                                    allow=(409,), what=f"create webhook {webhook['identifier']}")
-        return status != 409, body.get("integration") or {}
+        return self._create("/v1/webhooks", webhook, "integration", f"create webhook {webhook['identifier']}")
 
     def update_webhook(self, identifier: str, changes: dict[str, Any]) -> dict[str, Any]:
-        _status, body = self.request("PATCH", f"/v1/webhooks/{_seg(identifier)}", json=changes,
-                                     what=f"update webhook {identifier}")
-        return body.get("integration") or {}
+        return self._update(f"/v1/webhooks/{_seg(identifier)}", changes, "integration",
+                            f"update webhook {identifier}")
 
     def delete_webhook(self, identifier: str) -> bool:
-        status, _body = self.request("DELETE", f"/v1/webhooks/{_seg(identifier)}", allow=(404,),
-                                     what=f"delete webhook {identifier}")
-        return status != 404
+        return self._delete(f"/v1/webhooks/{_seg(identifier)}", f"delete webhook {identifier}")
 
     # -- entities ---------------------------------------------------------------------
     def upsert_entity(self, blueprint: str, entity: dict[str, Any]) -> dict[str, Any]:
@@ -235,10 +236,8 @@ class PortClient:
         return list(body.get("entities") or [])
 
     def delete_entity(self, blueprint: str, identifier: str) -> bool:
-        path = f"/v1/blueprints/{_seg(blueprint)}/entities/{_seg(identifier)}"
-        status, _body = self.request("DELETE", path, allow=(404,),
-                                     what=f"delete entity {identifier} of {blueprint}")
-        return status != 404
+        return self._delete(f"/v1/blueprints/{_seg(blueprint)}/entities/{_seg(identifier)}",
+                            f"delete entity {identifier} of {blueprint}")
 
 
 def _seg(value: str) -> str:

@@ -1,4 +1,4 @@
-"""Pytest plugin: the Port API emulator with fixed credentials, and a client logged in to it.
+"""Pytest plugin: the Port API emulator with per-run credentials, and a client logged in to it.
 
 Fixtures:
 - ``port_emulator``: a fresh emulator on a free loopback port (its state is per test).
@@ -7,6 +7,7 @@ Fixtures:
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,10 @@ from core.emulator import PortEmulator
 from core.port.client import PortClient
 
 EMULATOR_CLIENT_ID = "test-client-id"
-EMULATOR_CLIENT_SECRET = "test-client-secret-value"
+EMULATOR_CLIENT_SECRET = secrets.token_urlsafe(24)  # made per run: no credential in the source
+# Credentials present, Port where nothing listens: for input that must be refused before any call.
+UNREACHABLE_PORT_ENV = {"PORT_CLIENT_ID": "id", "PORT_CLIENT_SECRET": secrets.token_urlsafe(16),
+                        "PORT_BASE_URL": "http://127.0.0.1:9"}
 
 
 @pytest.fixture
