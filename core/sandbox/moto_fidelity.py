@@ -10,10 +10,9 @@ differs from AWS in ways a user would see (../shared/notes/moto.md); here we fix
    still creates the resources at once; only what DescribeStacks/DescribeStackEvents show
    is paced. A resource moto fails on yields <Action>_FAILED and a rollback status instead
    of an HTTP 500 (moto does not undo the resources it made before the failure).
-2. moto's SQS -> Lambda event source mapping never invokes anything: moto would try the
-   function in Docker on every SendMessage, raising receive counts until messages drift
-   into the DLQ. The mapping still exists (ListEventSourceMappings shows it); the sandbox's
-   runner (core/sandbox/runner.py) is its consumer.
+2. moto's SQS -> Lambda event source mapping never invokes anything (moto would try Docker
+   on every SendMessage); the mapping still exists, and the runner (or a test) consumes the
+   queue. The tests' moto server applies this part alone (``unhook_event_source_mappings``).
 3. EventBridge delivers the `account` field in the event, as AWS does (moto's default
    input template leaves it out).
 4. A stack update keeps a function's inline ZipFile code as code: moto base64-decodes the
@@ -34,11 +33,10 @@ differs from AWS in ways a user would see (../shared/notes/moto.md); here we fix
    the target's constant Input), so the resync schedule would double every event. moto
    never fires a schedule; the sandbox's "Resync now" puts the rule's Input on its target.
 
-8. CloudFormation models moto lacks (it skips these resource types silently):
-   ``AWS::SecretsManager::Secret`` (create, update, delete; Ref is the ARN; the value from
-   SecretString) and ``AWS::CloudWatch::Alarm`` (Ref is the name). ``register_models()``
-   adds them for good: it is not undone by ``restore()`` (a model where moto had none changes
-   nothing else), and the tests' moto server registers them too (tests/support/moto_server.py).
+9. CloudFormation models moto lacks (it skips these resource types silently):
+   ``AWS::SecretsManager::Secret`` (Ref is the ARN) and ``AWS::CloudWatch::Alarm`` (Ref is the
+   name). ``register_models()`` adds them for good (``restore()`` leaves them), and the tests'
+   moto server registers them too (tests/support/moto_server.py).
 
 Apply with ``apply()`` / ``restore()`` (reference counted) or ``with extended(...)``; only
 the sandbox and the tests that ask for it do. The version is pinned: these patches reach
@@ -128,7 +126,8 @@ def apply(resource_delay: float = 0.0) -> None:
         _patch(ChangeSet, "diff", _diff_without_false_conditions)
         _patch(CloudFormationBackend, "create_stack", _create_stack)
         _patch(CloudFormationBackend, "update_stack", _update_stack)
-        _patch(LambdaBackend, "create_event_source_mapping", _create_event_source_mapping)
+        _patch(LambdaBackend, "create_event_source_mapping",
+               _unhooking(LambdaBackend.create_event_source_mapping))
         _patch(LambdaFunction, "update_from_cloudformation_json", classmethod(_update_function))
         _patch(EventTemplateParser, "DEFAULT_EVENT_INPUT_TEMPLATE", _with_account(
             EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE))
@@ -434,13 +433,24 @@ def _diff_without_false_conditions(self: ChangeSet) -> list[Any]:
             or conditions.lazy_condition_map[conditional[change.logical_resource_id]]]
 
 
-def _create_event_source_mapping(self: LambdaBackend, spec: dict[str, Any]) -> Any:
-    mapping = _original(LambdaBackend, "create_event_source_mapping")(self, spec)
-    for queue in sqs_backends[self.account_id][self.region_name].queues.values():
-        if queue.lambda_event_source_mappings.get(mapping.function_arn) is mapping:
-            # Unhooked: SendMessage no longer receives the message for a Docker invoke.
-            del queue.lambda_event_source_mappings[mapping.function_arn]
-    return mapping
+def _unhooking(create: Callable[..., Any]) -> Callable[..., Any]:
+    """`create_event_source_mapping` that leaves the queue unhooked: SendMessage no longer runs
+    the function in Docker (not on this machine); the runner or a test feeds the forwarder."""
+    def create_event_source_mapping(self: LambdaBackend, spec: dict[str, Any]) -> Any:
+        mapping = create(self, spec)
+        for queue in sqs_backends[self.account_id][self.region_name].queues.values():
+            if queue.lambda_event_source_mappings.get(mapping.function_arn) is mapping:
+                del queue.lambda_event_source_mappings[mapping.function_arn]
+        return mapping
+
+    create_event_source_mapping.unhooks = True  # type: ignore[attr-defined]
+    return create_event_source_mapping
+
+
+def unhook_event_source_mappings() -> None:
+    """Part 2 alone, for the tests' moto server (no Docker warning on stdout). Idempotent."""
+    if not getattr(LambdaBackend.create_event_source_mapping, "unhooks", False):
+        LambdaBackend.create_event_source_mapping = _unhooking(LambdaBackend.create_event_source_mapping)
 
 
 # ---- 4. inline code survives a stack update ---------------------------------------------

@@ -55,9 +55,10 @@ def aws_credentials() -> Iterator[dict[str, str]]:
 def moto_server(aws_credentials: dict[str, str]) -> Iterator[Any]:
     from moto.server import ThreadedMotoServer
 
-    from core.sandbox.moto_fidelity import register_models
+    from core.sandbox.moto_fidelity import register_models, unhook_event_source_mappings
 
     register_models()
+    unhook_event_source_mappings()  # tests run the forwarder themselves, as the sandbox's runner does
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     yield server
